@@ -1,0 +1,86 @@
+"""The ``almodon`` command: a thin click CLI over the extractor and the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .extract import NotAnArticle, extract
+from .extract import dates as dates_mod
+
+DEFAULT_DB = "data/almodon.db"
+
+
+def _dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2)
+
+
+@click.group()
+@click.version_option(package_name="almodon-archive")
+def main() -> None:
+    """Al-Modon news archive: extract pages, query and maintain the SQLite archive."""
+
+
+@main.command("extract")
+@click.argument("source")
+@click.option("--url", "original_url", help="The page's original address (when SOURCE is a file).")
+@click.option("--content-type", help="The HTTP Content-Type header the page came with.")
+@click.option("--fetched-at", help="When the page was fetched (ISO 8601), for relative dates.")
+def extract_cmd(source: str, original_url: str | None, content_type: str | None, fetched_at: str | None) -> None:
+    """Print the article record of a page as JSON.
+
+    SOURCE is a file path or an http(s) URL. Exit 0 with the JSON on stdout, or exit 2 with a
+    one-line reason on stderr when the page is not an article.
+
+    Example: almodon extract tests/fixtures/almodon/seed-2024-04-26.html
+    --url https://www.almodon.com/arabworld/2024/04/26/ايران-وروسيا
+    """
+    if source.startswith(("http://", "https://")):
+        body, content_type, url = _download(source, content_type)
+        original_url = original_url or url
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise click.ClickException(f"no such file: {source}")
+        body = path.read_bytes()
+        original_url = original_url or path.resolve().as_uri()
+    when = datetime.fromisoformat(fetched_at) if fetched_at else None
+    try:
+        article = extract(body, original_url, content_type=content_type, fetched_at=when)
+    except NotAnArticle as exc:
+        click.echo(f"not an article: {exc}", err=True)
+        sys.exit(2)
+    click.echo(_dump(article.to_dict()))
+
+
+def _download(url: str, content_type: str | None) -> tuple[bytes, str | None, str]:
+    """Fetch one page for debugging (with the crawler's User-Agent)."""
+    import urllib.request
+
+    from scrapers import settings
+
+    req = urllib.request.Request(url, headers={"User-Agent": settings.USER_AGENT, **settings.DEFAULT_REQUEST_HEADERS})
+    try:
+        with urllib.request.urlopen(req, timeout=settings.DOWNLOAD_TIMEOUT) as resp:
+            return resp.read(settings.DOWNLOAD_MAXSIZE), content_type or resp.headers.get("Content-Type"), resp.geturl()
+    except OSError as exc:
+        raise click.ClickException(f"cannot fetch {url}: {exc}") from exc
+
+
+@main.command("dates")
+@click.argument("text")
+@click.option("--reference", help="ISO time that relative forms (منذ 5 دقائق, أمس) count from.")
+def dates_cmd(text: str, reference: str | None) -> None:
+    """Print every timestamp found in TEXT as JSON (utc, local, precision, source, flags).
+
+    Example: almodon dates "الجمعة 2024/04/26 آخر تحديث: 21:43 (بيروت)"
+    """
+    click.echo(_dump(dates_mod.dates_report(text, reference)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

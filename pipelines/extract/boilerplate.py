@@ -1,0 +1,114 @@
+"""Text-level boilerplate: lines that are never article body, whichever container held them.
+
+The Al-Modon strings come from ``almodon-site-facts.md`` (they sit in ``<p>`` on every 2025 page);
+the generic ones are what Arabic news chrome says everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import dates
+from .blocks import Block
+from .text import clean
+
+#: Exact lines (after ``clean``) printed by Al-Modon chrome.
+SITE_LINES = frozenset(
+    {
+        "التعليقات",
+        "التعليقات المنشورة تعبر عن آراء أصحابها",
+        "الكاتب",
+        "اشترك معنا في نشرة المدن الدورية لتبقى على اتصال دائم بالحدث",
+        "خطوة بسيطة وتكون ممن يطلعون على الخبر في بداية ظهوره",
+        "increase حجم الخط decrease",
+        "حجم الخط",
+        "increase",
+        "decrease",
+        "المدن",
+    }
+)
+#: Lines that start like Al-Modon chrome (about-us box, copyright, notification bar, …).
+SITE_PREFIXES = (
+    'جريدة "المدن" الإلكترونية',
+    "جريدة المدن الإلكترونية",
+    "© جميع الحقوق محفوظة",
+    "جميع الحقوق محفوظة",
+    "©",
+    "اشترك معنا في نشرة المدن",
+    "اشترك في نشرة",
+    "اقرأ أيضاً",
+    "اقرأ أيضا",
+    "إقرأ أيضاً",
+    "للمزيد:",
+    "شارك هذا",
+    "تابعونا على",
+    "تابعوا المدن",
+)
+_SHARE_WORDS = frozenset(
+    ["شارك", "مشاركة", "فيسبوك", "فايسبوك", "تويتر", "إكس", "واتساب", "واتس", "تلغرام", "لينكدإن", "انستغرام", "طباعة", "البريد", "نسخ", "الرابط", "facebook", "twitter", "whatsapp", "telegram", "linkedin", "email", "print", "x", "increase", "decrease"]
+)
+UPDATE_LINE = re.compile(r"آخر\s*تحديث")
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def is_share_line(text: str) -> bool:
+    words = text.replace("|", " ").split()
+    return bool(words) and all(w in _SHARE_WORDS for w in words)
+
+
+def is_date_line(text: str) -> bool:
+    """A short line that is only a date / time / update stamp (with a weekday, a separator)."""
+    if len(text) > 60:
+        return False
+    if UPDATE_LINE.search(text):
+        return True
+    found = dates.find_dates(text)
+    if not found:
+        return False
+    rest = text
+    for ts in found:
+        if ts.raw:
+            rest = rest.replace(ts.raw, " ")
+    rest = re.sub(
+        r"(?:السبت|الأحد|الاحد|الإثنين|الاثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|نشر في|بيروت|"
+        r"تاريخ النشر|المدن)",
+        " ",
+        rest,
+    )
+    return len(_LETTERS.findall(rest)) <= 3
+
+
+def is_boilerplate(text: str) -> bool:
+    if text in SITE_LINES or is_share_line(text):
+        return True
+    return any(text.startswith(p) for p in SITE_PREFIXES)
+
+
+def body_paragraphs(
+    found: list[Block], headline: str | None, captions: set[str], authors: set[str]
+) -> list[str]:
+    """Keep the blocks that are article text; drop chrome lines, the headline, date lines,
+    captions, the author box (the ``الكاتب`` label and the name after it) and link lists."""
+    out: list[str] = []
+    skip_next_name = False
+    head = clean(headline) if headline else None
+    for block in found:
+        text = block.text
+        if skip_next_name:
+            skip_next_name = False
+            if len(text) <= 60:
+                continue
+        if text == "الكاتب":
+            skip_next_name = True
+            continue
+        if (
+            text == head
+            or text in captions
+            or text in authors
+            or is_boilerplate(text)
+            or (block.link_density > 0.5 and len(text) < 200)
+            or is_date_line(text)
+        ):
+            continue
+        out.append(text)
+    return out

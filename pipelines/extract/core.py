@@ -1,0 +1,176 @@
+"""``extract(body, url) -> Article``: the one extraction path (live crawl, replay, re-extraction).
+
+Layers, surest first: structured data (``jsonld``, then ``meta``) → the Al-Modon profile
+(``profile``) → the generic fallback (``fallback``) → the URL (``url``). Each field takes the
+first layer that has it (in that field's own order, below) and ``sources`` records which; when a
+later layer disagrees, the disagreement is kept in ``conflicts``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from . import dates, generic, structured, urls
+from .article import Article, NotAnArticle
+from .page import Page
+from .sites import almodon
+from .text import clean
+from .timestamps import Timestamp
+
+#: Per field, which layers answer and in which order.
+FIELD_ORDER: dict[str, tuple[str, ...]] = {
+    "headline": ("jsonld", "meta", "profile", "fallback"),
+    "authors": ("jsonld", "meta", "profile", "fallback"),
+    "published": ("jsonld", "meta", "profile", "fallback", "url"),
+    "modified": ("jsonld", "meta", "profile"),
+    "section_name": ("jsonld", "meta", "profile"),
+    "tags": ("jsonld", "meta", "profile", "fallback"),
+    # Visible images carry captions and credits; structured ones rarely do.
+    "images": ("profile", "fallback", "jsonld", "meta"),
+    "paragraphs": ("profile", "fallback"),
+    "summary": ("jsonld", "meta"),
+}
+MIN_BODY_CHARS = 80
+_SOFT_404 = re.compile(
+    r"الصفحة\s+(?:غير\s+موجودة|المطلوبة\s+غير)|لم\s+يتم\s+العثور|page\s+not\s+found|\b404\b", re.IGNORECASE
+)
+_NOT_ARTICLE_KINDS = {
+    "home": "home",
+    "section": "listing",
+    "listing": "listing",
+    "author": "author",
+    "author_listing": "listing",
+    "tag": "tag",
+    "search": "search",
+    "rss": "feed",
+    "sitemap": "feed",
+    "robots": "feed",
+    "static": "static",
+}
+
+
+def extract(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    fetched_at: datetime | None = None,
+    extra_hosts: tuple[str, ...] = (),
+) -> Article:
+    """One page → one record, or ``NotAnArticle(reason)``. Pure: no network, no Scrapy.
+
+    ``url`` is the address the page stands for (the site URL; a replica host given in
+    ``extra_hosts`` is mapped onto the site). ``fetched_at`` (aware) resolves relative dates.
+    """
+    info = urls.classify(url, extra_hosts)
+    if info.kind in _NOT_ARTICLE_KINDS:
+        raise NotAnArticle(_NOT_ARTICLE_KINDS[info.kind], url)
+    site_url = info.canonical or url
+    try:
+        page = Page.parse(body, site_url, content_type=content_type, fetched_at=fetched_at)
+    except (ValueError, TypeError) as exc:
+        raise NotAnArticle("unparsable", str(exc)) from exc
+
+    layers = {
+        "jsonld": structured.from_jsonld(page),
+        "meta": structured.from_meta(page),
+        "profile": almodon.extract(page),
+    }
+    if "paragraphs" not in layers["profile"]:
+        layers["fallback"] = generic.extract(page)
+    url_date = dates.date_from_url(info.canonical or url)
+    if url_date:
+        layers["url"] = {"published": url_date}
+
+    chosen: dict = {}
+    sources: dict[str, str] = {}
+    conflicts: list[dict] = []
+    for field, order in FIELD_ORDER.items():
+        _choose(field, order, layers, chosen, sources, conflicts)
+    _prefer_untruncated_headline(layers, chosen, sources)
+
+    headline = chosen.get("headline")
+    paragraphs = chosen.get("paragraphs") or []
+    _reject_non_article(page, headline, paragraphs)
+    published: Timestamp | None = chosen.get("published")
+    modified: Timestamp | None = chosen.get("modified")
+    if published and modified and modified.utc and published.utc and modified.utc < published.utc:
+        conflicts.append({"field": "modified", "reason": "modified_before_published"})
+
+    canonical = info.canonical if info.kind == "article" else (url or page.canonical_link)
+    sources.update({"url": "url", "section": "url"} if info.section else {"url": "url"})
+    return Article(
+        url=canonical or url,
+        original_url=url,
+        headline=headline,
+        paragraphs=paragraphs,
+        section=info.section,
+        section_name=chosen.get("section_name"),
+        authors=chosen.get("authors", []),
+        published=published,
+        modified=modified,
+        images=chosen.get("images", []),
+        tags=chosen.get("tags", []),
+        summary=chosen.get("summary"),
+        era=info.era,
+        url_key=info.key,
+        encoding=page.encoding,
+        sources=sources,
+        conflicts=conflicts,
+    )
+
+
+def _choose(field: str, order, layers: dict, chosen: dict, sources: dict, conflicts: list) -> None:
+    for layer in order:
+        value = layers.get(layer, {}).get(field)
+        if not value:
+            continue
+        if field not in chosen:
+            chosen[field], sources[field] = value, layer
+            continue
+        disagreement = _disagree(field, chosen[field], value)
+        if disagreement:
+            conflicts.append(
+                {"field": field, "kept": sources[field], "other": layer, "reason": disagreement}
+            )
+
+
+def _disagree(field: str, kept, other) -> str | None:
+    if field in {"published", "modified"}:
+        if kept.date != other.date:
+            return "different_day"
+        if kept.utc and other.utc and kept.utc != other.utc:
+            return "different_time"
+        return None
+    if field == "headline":
+        return "different_text" if _fold(kept) != _fold(other) else None
+    if field == "authors":
+        return "different_names" if {_fold(a) for a in kept} != {_fold(a) for a in other} else None
+    return None
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\W_]+", "", clean(text))
+
+
+def _prefer_untruncated_headline(layers: dict, chosen: dict, sources: dict) -> None:
+    """A structured headline cut short (``…``) loses to the full visible one."""
+    kept = chosen.get("headline")
+    visible = layers["profile"].get("headline") or layers.get("fallback", {}).get("headline")
+    if not kept or not visible or sources.get("headline") not in {"jsonld", "meta"}:
+        return
+    stem = kept.rstrip(" .…")
+    if len(visible) > len(stem) and visible.startswith(stem) and kept != visible:
+        chosen["headline"] = visible
+        sources["headline"] = "profile" if layers["profile"].get("headline") else "fallback"
+
+
+def _reject_non_article(page: Page, headline: str | None, paragraphs: list[str]) -> None:
+    heading = " ".join(filter(None, [headline, page.title]))
+    if _SOFT_404.search(heading):
+        raise NotAnArticle("soft404", heading[:80])
+    if not headline:
+        raise NotAnArticle("no_headline")
+    if sum(len(p) for p in paragraphs) < MIN_BODY_CHARS:
+        raise NotAnArticle("no_body", f"{len(paragraphs)} paragraphs")

@@ -1,0 +1,108 @@
+"""Images: URL resolution (lazy-loading, ``srcset``, relative paths) and caption/credit split."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from .article import Image
+from .text import clean
+
+_LAZY_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-srcset", "data-lazy")
+_PLACEHOLDER = re.compile(r"^data:|(?:blank|spacer|placeholder|loading|lazy|pixel)[^/]*\.(?:gif|png|svg)$", re.IGNORECASE)
+# A trailing "(…)" credit: "… (Getty)", "… (أ ف ب)", "…(رويترز)"; at most ~40 chars, no nested parens.
+_CREDIT_PARENS = re.compile(r"\s*[(（]\s*([^()（）]{1,40}?)\s*[)）]\s*$")
+# "تصوير: …" / "تصوير …" / "Photo: …" at the end (or alone).
+_CREDIT_LABEL = re.compile(r"\s*[-–—|]?\s*(?:تصوير|عدسة|الصورة|صورة|photo|credit)\s*[:：]\s*(.+?)\s*$", re.IGNORECASE)
+
+#: Trailing parentheses that describe the picture, not its source.
+_NOT_CREDITS = frozenset({"يمين", "يسار", "وسط", "الوسط", "في الوسط", "أرشيفية", "ارشيفية"})
+
+#: Printed credit (folded) → normalised agency, so analysts can count photos per agency.
+_AGENCIES = {
+    "afp": "AFP", "أ ف ب": "AFP", "ا ف ب": "AFP", "أف ب": "AFP", "فرانس برس": "AFP",
+    "reuters": "Reuters", "رويترز": "Reuters",
+    "ap": "AP", "أ ب": "AP", "ا ب": "AP", "أسوشيتد برس": "AP",
+    "getty": "Getty", "getty images": "Getty", "غيتي": "Getty",
+    "anadolu": "Anadolu", "الأناضول": "Anadolu", "الاناضول": "Anadolu",
+    "epa": "EPA", "إ ب أ": "EPA",
+    "nna": "NNA", "الوكالة الوطنية": "NNA", "الوكالة الوطنية للإعلام": "NNA",
+    "المدن": "Al-Modon", "almodon": "Al-Modon",
+    "sana": "SANA", "سانا": "SANA",
+}
+
+
+def agency(credit: str | None) -> str | None:
+    if not credit:
+        return None
+    key = re.sub(r"[.\s]+", " ", credit).strip().lower()
+    return _AGENCIES.get(key) or _AGENCIES.get(key.replace(" ", ""))
+
+
+def split_credit(printed: str | None) -> tuple[str | None, str | None]:
+    """``"… (Getty)"`` → ``("…", "Getty")``; ``"… تصوير: حسن"`` → ``("…", "حسن")``.
+
+    A trailing parenthesis counts as a credit only when it is short (an agency or a name).
+    """
+    text = clean(printed)
+    if not text:
+        return None, None
+    m = _CREDIT_PARENS.search(text)
+    if m and len(m.group(1).split()) <= 5 and m.group(1).strip() not in _NOT_CREDITS:
+        return clean(text[: m.start()]) or None, clean(m.group(1))
+    m = _CREDIT_LABEL.search(text)
+    if m:
+        return clean(text[: m.start()]) or None, clean(m.group(1))
+    return text, None
+
+
+def _best_from_srcset(srcset: str) -> str | None:
+    best, best_w = None, -1.0
+    for part in srcset.split(","):
+        bits = part.strip().split()
+        if not bits:
+            continue
+        width = 0.0
+        if len(bits) > 1:
+            m = re.match(r"([\d.]+)([wx])", bits[1])
+            if m:
+                width = float(m.group(1)) * (1 if m.group(2) == "w" else 1000)
+        if width > best_w:
+            best, best_w = bits[0], width
+    return best
+
+
+def image_url(img: etree._Element, base: str) -> str | None:
+    """The real image of an ``<img>``: lazy-loading attributes first, then the largest ``srcset``
+    candidate, then ``src`` (unless it is a placeholder); absolute against ``base``."""
+    for attr in _LAZY_ATTRS:
+        value = (img.get(attr) or "").strip()
+        if value:
+            url = _best_from_srcset(value) if attr.endswith("srcset") else value
+            if url:
+                return urljoin(base, url)
+    srcset = (img.get("srcset") or "").strip()
+    if srcset:
+        url = _best_from_srcset(srcset)
+        if url:
+            return urljoin(base, url)
+    src = (img.get("src") or "").strip()
+    if src and not _PLACEHOLDER.search(src):
+        return urljoin(base, src)
+    return None
+
+
+def make_image(img: etree._Element, base: str, printed_caption: str | None) -> Image | None:
+    url = image_url(img, base)
+    if not url:
+        return None
+    caption, credit = split_credit(printed_caption)
+    return Image(
+        url=url,
+        caption=caption,
+        credit=credit,
+        alt=clean(img.get("alt")) or None,
+        caption_raw=clean(printed_caption) or None,
+    )

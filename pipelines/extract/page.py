@@ -1,0 +1,129 @@
+"""Parse once, share the tree: one ``Page`` bundle per fetched document.
+
+Every layer (structured data, the site profile, the generic fallback) reads from this bundle;
+nothing re-parses the HTML per field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+import lxml.html
+from lxml import etree
+
+from .text import clean, decode_html
+
+_ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "opinionnewsarticle",
+    "analysisnewsarticle",
+    "blogposting",
+    "backgroundnewsarticle",
+}
+_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
+
+
+@dataclass
+class Page:
+    url: str  # the site URL this page stands for (used to resolve relative links)
+    html: str
+    encoding: str
+    tree: lxml.html.HtmlElement
+    fetched_at: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(
+        cls,
+        body: bytes,
+        url: str,
+        content_type: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> Page:
+        encoding, html = decode_html(body, content_type)
+        if not html.strip():
+            raise ValueError("empty document")
+        parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
+        # Parse from UTF-8 bytes so lxml never second-guesses the decoding done above.
+        html_clean = html.replace("\x00", "")
+        root = lxml.html.document_fromstring(html_clean.encode("utf-8"), parser=parser)
+        return cls(url=url, html=html_clean, encoding=encoding, tree=root, fetched_at=fetched_at)
+
+    # -- structured data -------------------------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, list[str]]:
+        """``<meta>`` content by lower-cased ``property`` / ``name`` / ``itemprop``."""
+        out: dict[str, list[str]] = {}
+        for el in self.tree.iter("meta"):
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            content = el.get("content")
+            if key and content is not None and content.strip():
+                out.setdefault(key.strip().lower(), []).append(content.strip())
+        return out
+
+    def meta_first(self, *keys: str) -> str | None:
+        for key in keys:
+            values = self.meta.get(key)
+            if values:
+                return clean(values[0]) or None
+        return None
+
+    @cached_property
+    def jsonld(self) -> list[dict]:
+        """Article-typed JSON-LD objects (``@graph`` and lists flattened). Broken blocks are
+        skipped and noted in ``problems``."""
+        found: list[dict] = []
+        for script in self.tree.iter("script"):
+            if (script.get("type") or "").strip().lower() != "application/ld+json":
+                continue
+            raw = _CDATA.sub("", script.text or "").strip()
+            if not raw:
+                continue
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                self.problems.append("jsonld_invalid")
+                continue
+            found.extend(o for o in _walk_jsonld(data) if _is_article(o))
+        return found
+
+    @cached_property
+    def title(self) -> str | None:
+        el = self.tree.find(".//title")
+        return clean(el.text_content()) if el is not None else None
+
+    @cached_property
+    def canonical_link(self) -> str | None:
+        for el in self.tree.iter("link"):
+            if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
+                return el.get("href").strip()
+        return None
+
+    def text_of(self, el: etree._Element) -> str:
+        return clean(el.text_content())
+
+
+def _walk_jsonld(data):
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_jsonld(item)
+    elif isinstance(data, dict):
+        yield data
+        graph = data.get("@graph")
+        if graph is not None:
+            yield from _walk_jsonld(graph)
+
+
+def _is_article(obj: dict) -> bool:
+    types = obj.get("@type")
+    if isinstance(types, str):
+        types = [types]
+    if not isinstance(types, list):
+        return False
+    return any(isinstance(t, str) and t.lower() in _ARTICLE_TYPES for t in types)

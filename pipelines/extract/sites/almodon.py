@@ -1,0 +1,183 @@
+"""The Al-Modon site profile: selectors as constants, small field methods, text anchors.
+
+Eras (see ``almodon-site-facts.md``):
+- 2014–15 (GUID URLs): ``.section_title h3`` headline, date ``d/m/Y`` in a span of
+  ``.section_title``, body ``.inner_content``, relative lead image.
+- 2016–2024: date line ``<weekday> YYYY/MM/DD``, update line ``آخر تحديث: HH:MM (بيروت)``, a
+  captioned photo ending in its credit, the font-size widget, the comments block.
+- 2025–26 (server-rendered Angular): ``app-*`` chrome, ``.app-sections-detail`` main column
+  beside a ``lg:w-1/3`` sidebar, update line without spaces, body text outside ``<p>``, an
+  author box labelled ``الكاتب``, the author's other articles in ``author-articles``.
+
+Selectors never stand alone: text anchors (the update line, the ``الكاتب`` label) carry the
+fields the markup does not name, and the generic layer covers what no selector matches.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from .. import dates, generic
+from ..blocks import is_chrome
+from ..boilerplate import UPDATE_LINE
+from ..page import Page
+from ..text import clean
+from ..timestamps import Timestamp
+
+NAME = "almodon"
+
+#: Body containers, most specific first (2014–15 first, then names seen on news sites).
+BODY_SELECTORS = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' inner_content ')]",
+    "//*[@itemprop='articleBody']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-body ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-text ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' news-body ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' details-body ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' app-sections-detail ')]//article",
+    "//article",
+)
+HEADLINE_SELECTORS = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]//h3",
+    "//article//h1",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' app-sections-detail ')]//h1",
+    "//h1",
+)
+#: 2014–15: the date is printed d/m/Y in a span of the title block.
+DATE_SELECTORS = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]/span",
+)
+#: Author names printed by markup (2014–15 ``span.writer``; common byline names).
+AUTHOR_SELECTORS = (
+    (
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]"
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' writer ')]"
+    ),
+    "//*[@rel='author']",
+    "//*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' author-name ')]",
+)
+#: The sidebar column of the 2025–26 layout (utility classes only, so matched exactly).
+SIDEBAR = re.compile(r"(?:^|\s)lg:w-1/3(?:\s|$)")
+AUTHOR_LABEL = "الكاتب"
+
+
+def skip(el: etree._Element) -> bool:
+    """Chrome for this site: the generic chrome rules plus the 2025–26 sidebar column."""
+    return is_chrome(el) or bool(SIDEBAR.search(el.get("class") or ""))
+
+
+def _first(page: Page, xpaths: tuple[str, ...]) -> etree._Element | None:
+    for xp in xpaths:
+        for el in page.tree.xpath(xp):
+            if clean(el.text_content()):
+                return el
+    return None
+
+
+def headline(page: Page) -> tuple[str | None, etree._Element | None]:
+    el = _first(page, HEADLINE_SELECTORS)
+    return (clean(el.text_content()) or None, el) if el is not None else (None, None)
+
+
+def body_container(page: Page) -> etree._Element | None:
+    for xp in BODY_SELECTORS:
+        found = page.tree.xpath(xp)
+        if found:
+            return max(found, key=lambda el: len(el.text_content()))
+    return None
+
+
+def authors(page: Page) -> list[str]:
+    """Names printed after the ``الكاتب`` label of the author box (never the other-articles list)."""
+    names: list[str] = []
+    for el in page.tree.iter():
+        if not isinstance(el.tag, str) or el.tag in {"script", "style"}:
+            continue
+        if clean(el.text) != AUTHOR_LABEL or len(el):
+            continue
+        for text in el.xpath("following::text()[normalize-space()][position() <= 3]"):
+            name = clean(text)
+            if name == AUTHOR_LABEL or not name:
+                continue
+            names.extend(_split_names(name))
+            break
+    if not names:
+        el = _first(page, AUTHOR_SELECTORS)
+        if el is not None:
+            names = _split_names(clean(el.text_content()))
+    return list(dict.fromkeys(names or generic.byline_authors(page)))
+
+
+def _split_names(text: str) -> list[str]:
+    """``"أ و ب"`` / ``"أ، ب"`` → two names; a line with digits or too long is not a name."""
+    if not text or len(text) > 60 or re.search(r"\d", text):
+        return []
+    return [n for n in re.split(r"\s+و\s+|\s*[،,]\s*", text) if n]
+
+
+def published(page: Page, head_el: etree._Element | None) -> Timestamp | None:
+    el = _first(page, DATE_SELECTORS)
+    if el is not None:
+        for span in el.getparent().xpath("./span"):
+            stamps = dates.find_dates(clean(span.text_content()), reference=page.fetched_at)
+            if stamps:
+                return stamps[0]
+    return generic.published_near(page, head_el, skip=_date_skip)
+
+
+def _date_skip(el: etree._Element) -> bool:
+    return generic.nav_skip(el) or bool(SIDEBAR.search(el.get("class") or ""))
+
+
+def modified(page: Page, day: str | None) -> Timestamp | None:
+    """The update line ``آخر تحديث: 21:43 (بيروت)`` (also printed without spaces): a time on the
+    article's own (Beirut) day."""
+    if not day:
+        return None
+    for text in page.tree.xpath("//body//text()[contains(., 'تحديث')]"):
+        line = clean(text)
+        if not UPDATE_LINE.search(line):
+            continue
+        # the time may sit in the next text node (<span>آخر تحديث:</span><span>21:43</span>)
+        parent = text.getparent()
+        context = clean(parent.text_content()) if parent is not None else line
+        stamp = dates.time_on_date(day, line) or dates.time_on_date(day, context)
+        if stamp:
+            return stamp
+    return None
+
+
+def extract(page: Page) -> dict:
+    """Candidates from the profile (only what its selectors and anchors found)."""
+    out: dict = {}
+    head, head_el = headline(page)
+    if head:
+        out["headline"] = head
+    pub = published(page, head_el)
+    if pub:
+        out["published"] = pub
+    mod = modified(page, pub.date if pub else None)
+    if mod:
+        out["modified"] = mod
+    names = authors(page)
+    if names:
+        out["authors"] = names
+    found_tags = generic.tags(page)
+    if found_tags:
+        out["tags"] = found_tags
+    container = body_container(page)
+    if container is not None:
+        region = generic.region_of(container, head_el)
+        imgs = generic.images(page, region, skip)
+        paragraphs = generic.paragraphs(container, head, imgs, names, skip)
+        if paragraphs:
+            out["paragraphs"] = paragraphs
+        if imgs:
+            out["images"] = imgs
+    return out
+

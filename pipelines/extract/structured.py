@@ -1,0 +1,141 @@
+"""Layer 1: structured data — JSON-LD first, then OpenGraph / ``article:*`` / Dublin Core meta.
+
+Each function returns the candidates it found; ``extract.py`` merges layers and records sources.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from . import dates
+from .article import Image
+from .page import Page
+from .text import clean
+
+# "… | المدن", "… - المدن", "المدن - …", "almodon | …" (site name around a headline in titles)
+_SITE = r"(?:المدن|almodon(?:\.com)?|al-modon)"
+_SUFFIX = re.compile(rf"\s*[|\-–—:]\s*{_SITE}\s*$", re.IGNORECASE)
+_PREFIX = re.compile(rf"^\s*{_SITE}\s*[|\-–—:]\s*", re.IGNORECASE)
+_SITE_ONLY = re.compile(rf"^\s*{_SITE}\s*$", re.IGNORECASE)
+
+
+def strip_site_name(title: str | None) -> str | None:
+    """Remove the site's name from a title: ``… | المدن`` and ``المدن - …``."""
+    if not title:
+        return None
+    text = _PREFIX.sub("", _SUFFIX.sub("", clean(title)))
+    return text or None
+
+
+def is_site_name(name: str) -> bool:
+    return bool(_SITE_ONLY.match(name or ""))
+
+
+def _names(value) -> list[str]:
+    """Person names from a JSON-LD ``author`` value (str, dict, or list of either)."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    if isinstance(value, dict):
+        if str(value.get("@type", "")).lower() == "organization":
+            return []
+        return _names(value.get("name"))
+    name = clean(str(value))
+    if not name or name.startswith("http") or is_site_name(name):
+        return []
+    return [name]
+
+
+def _strings(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return _strings(value.get("name"))
+    return [s for s in (clean(p) for p in re.split(r"[,،]", str(value))) if s]
+
+
+def _images(value, base: str) -> list[Image]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [i for v in value for i in _images(v, base)]
+    if isinstance(value, dict):
+        url = value.get("url") or value.get("contentUrl")
+        if not isinstance(url, str) or not url.strip():
+            return []
+        caption = clean(value.get("caption") or "") or None
+        return [Image(url=urljoin(base, url.strip()), caption=caption, caption_raw=caption)]
+    if isinstance(value, str) and value.strip():
+        return [Image(url=urljoin(base, value.strip()))]
+    return []
+
+
+def from_jsonld(page: Page) -> dict:
+    """Candidates from the first article-typed JSON-LD object."""
+    if not page.jsonld:
+        return {}
+    obj = page.jsonld[0]
+    out: dict = {}
+    headline = strip_site_name(str(obj.get("headline") or obj.get("name") or ""))
+    if headline:
+        out["headline"] = headline
+    authors = _names(obj.get("author"))
+    if authors:
+        out["authors"] = authors
+    for key, field in (("datePublished", "published"), ("dateModified", "modified")):
+        value = obj.get(key)
+        if isinstance(value, str):
+            ts = dates.parse_iso(value, source="jsonld")
+            if ts:
+                out[field] = ts
+    section = _strings(obj.get("articleSection"))
+    if section:
+        out["section_name"] = section[0]
+    tags = _strings(obj.get("keywords"))
+    if tags:
+        out["tags"] = tags
+    images = _images(obj.get("image"), page.url)
+    if images:
+        out["images"] = images
+    summary = clean(str(obj.get("description") or ""))
+    if summary:
+        out["summary"] = summary
+    return out
+
+
+def from_meta(page: Page) -> dict:
+    """Candidates from OpenGraph, ``article:*`` and common ``name=`` meta tags."""
+    out: dict = {}
+    headline = strip_site_name(page.meta_first("og:title", "twitter:title", "title", "dc.title"))
+    if headline:
+        out["headline"] = headline
+    for keys, field in (
+        (("article:published_time", "datepublished", "pubdate", "dc.date"), "published"),
+        (("article:modified_time", "og:updated_time", "datemodified"), "modified"),
+    ):
+        value = page.meta_first(*keys)
+        ts = dates.parse_iso(value, source="meta") if value else None
+        if ts:
+            out[field] = ts
+    authors = [a for v in page.meta.get("article:author", []) + page.meta.get("author", []) for a in _names(v)]
+    if authors:
+        out["authors"] = list(dict.fromkeys(authors))
+    section = page.meta_first("article:section")
+    if section:
+        out["section_name"] = section
+    tags = [clean(t) for t in page.meta.get("article:tag", []) if clean(t)]
+    if not tags:
+        tags = _strings(page.meta_first("keywords", "news_keywords"))
+    if tags:
+        out["tags"] = list(dict.fromkeys(tags))
+    image = page.meta_first("og:image", "og:image:url", "twitter:image")
+    if image:
+        out["images"] = [Image(url=urljoin(page.url, image))]
+    summary = page.meta_first("og:description", "description", "twitter:description")
+    if summary:
+        out["summary"] = summary
+    return out

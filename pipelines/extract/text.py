@@ -1,0 +1,43 @@
+"""Faithful text: what the page says, in Unicode NFC with whitespace tidied.
+
+Search normalisation (hamza, harakat, tatweel, clitics) lives elsewhere and never touches these
+values.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from w3lib.encoding import html_to_unicode
+
+_WS = re.compile(r"\s+")
+# Invisible marks that only steer rendering; they never carry meaning in a news text.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
+
+
+def clean(text: str | None) -> str:
+    """NFC, invisible direction marks removed, runs of white space folded to one space, trimmed."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _WS.sub(" ", text).strip()
+
+
+def _sniff(body: bytes) -> str | None:
+    """Detection when neither header nor markup names a charset.
+
+    Al-Modon's older pages are windows-1256; anything that is not valid UTF-8 is read as that.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1256"
+    return "utf-8"
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode a page: BOM, then the HTTP ``Content-Type`` charset, then ``<meta charset>``,
+    then detection (UTF-8 if valid, else windows-1256). Returns ``(encoding, text)``."""
+    encoding, text = html_to_unicode(content_type, body, default_encoding="utf-8", auto_detect_fun=_sniff)
+    return encoding, text

@@ -1,0 +1,219 @@
+"""Thin Scrapy classes over the pure code: one straight line
+
+    RawPage → ExtractPipeline → ValidatePipeline → NormalisePipeline → StorePipeline
+
+plus ``RunLedger``, the extension that owns the database for a run: it opens the store, writes
+the ``crawl_runs`` row, records every skipped page with its reason, and decides the run's status
+and exit code. Every page that is not stored is dropped with ``Skip(reason)`` and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy import signals as scrapy_signals
+from scrapy.exceptions import DropItem, NotConfigured
+
+from scrapers import signals
+from scrapers.items import RawPage
+
+from . import records
+from .extract import NotAnArticle, extract
+from .store import Store
+
+logger = logging.getLogger(__name__)
+
+#: Exit codes of a crawl (``scrapy crawl`` returns them; see scrapers/commands/crawl.py).
+EXIT_OK, EXIT_FAILED, EXIT_BLOCKED = 0, 1, 3
+
+
+class Skip(DropItem):
+    """A page that is not stored, with a one-word reason (``listing``, ``soft404``, …)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason, self.detail = reason, detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class RunLedger:
+    """Owns the Store for one crawl and its ``crawl_runs`` row."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self.db_path = Path(crawler.settings.get("ALMODON_DB") or "data/almodon.db")
+        self.store: Store | None = None
+        self.run_id: int | None = None
+        self.skipped: Counter[str] = Counter()
+        self.failed: Counter[str] = Counter()
+        self.blocked = 0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("ALMODON_DB"):
+            raise NotConfigured("ALMODON_DB is not set")
+        ledger = cls(crawler)
+        crawler.signals.connect(ledger.spider_opened, scrapy_signals.spider_opened)
+        crawler.signals.connect(ledger.spider_closed, scrapy_signals.spider_closed)
+        crawler.signals.connect(ledger.item_dropped, scrapy_signals.item_dropped)
+        crawler.signals.connect(ledger.page_skipped, signals.page_skipped)
+        return ledger
+
+    def spider_opened(self, spider) -> None:
+        self.store = Store(self.db_path)
+        args = {k: getattr(spider, k, None) for k in ("since", "until", "urls")}
+        self.run_id = self.store.start_run(
+            job="crawl", mode=getattr(spider, "mode", None), base_url=getattr(spider, "base_url", None),
+            args={k: (str(v) if v is not None else None) for k, v in args.items()},
+        )
+        self.crawler.stats.set_value("almodon/run_id", self.run_id)
+        if getattr(spider, "mode", None) == "latest":
+            spider.known_urls = self.store.known_urls()
+        logger.info("Run %s writing to %s", self.run_id, self.db_path)
+
+    def page_skipped(self, url, reason, detail="", status=None, kind="skipped") -> None:
+        if kind == "blocked":
+            self.blocked += 1
+        (self.failed if kind in {"failed", "blocked"} else self.skipped)[reason] += 1
+        self.crawler.stats.inc_value(f"almodon/{kind}/{reason}")
+        if self.store is not None:
+            self.store.record_skip(self.run_id, url, reason, detail, status)
+
+    def item_dropped(self, item, response, exception, spider=None) -> None:
+        reason = getattr(exception, "reason", None) or "dropped"
+        url = getattr(item, "url", None) or (item.get("url") if isinstance(item, dict) else "?")
+        self.page_skipped(url, reason, getattr(exception, "detail", ""), getattr(item, "status", None))
+
+    def count(self, outcome: str) -> None:
+        self.crawler.stats.inc_value(f"almodon/{outcome}")
+
+    def spider_closed(self, spider, reason) -> None:
+        stats = self.crawler.stats
+        counts = {
+            "requests": stats.get_value("downloader/request_count", 0),
+            "responses": stats.get_value("downloader/response_count", 0),
+            "new": stats.get_value("almodon/new", 0),
+            "updated": stats.get_value("almodon/updated", 0),
+            "unchanged": stats.get_value("almodon/unchanged", 0),
+            "blocked": self.blocked,
+            "skipped_reasons": dict(self.skipped),
+            "failed_reasons": dict(self.failed),
+        }
+        stored = counts["new"] + counts["updated"] + counts["unchanged"]
+        fetched_ok = stats.get_value("downloader/response_status_count/200", 0)
+        if self.blocked and not fetched_ok:
+            status, code = "blocked", EXIT_BLOCKED
+            logger.error("Run %s BLOCKED: the site refused %d requests (%s)", self.run_id, self.blocked,
+                         ", ".join(f"{k}={v}" for k, v in self.failed.items()))
+        elif reason != "finished" or (self.failed and not fetched_ok and not stored):
+            status, code = "failed", EXIT_FAILED
+            logger.error("Run %s FAILED (%s): %s", self.run_id, reason, dict(self.failed))
+        else:
+            status, code = "ok", EXIT_OK
+        stats.set_value("almodon/exit_code", code)
+        stats.set_value("almodon/status", status)
+        if self.store is not None:
+            self.store.finish_run(self.run_id, counts, status=status, exit_code=code, finish_reason=reason)
+            self.store.close()
+            self.store = None
+        logger.info("Run %s %s: %s", self.run_id, status, {k: v for k, v in counts.items() if v})
+
+
+def _ledger(crawler) -> RunLedger:
+    ledger = crawler.get_extension(RunLedger)
+    if ledger is None:
+        raise NotConfigured("RunLedger extension is not enabled")
+    return ledger
+
+
+class ExtractPipeline:
+    """RawPage → record dict (the pure extractor); non-articles are skipped with the reason."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        if not isinstance(item, RawPage):
+            return item
+        spider = self.crawler.spider
+        fetched = datetime.strptime(item.fetched_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        try:
+            article = extract(
+                item.body,
+                item.url,
+                content_type=item.headers.get("content-type"),
+                fetched_at=fetched,
+                extra_hosts=getattr(spider, "extra_hosts", ()),
+            )
+        except NotAnArticle as exc:
+            raise Skip(exc.reason, exc.detail) from None
+        return records.FetchedRecord(record=article.to_dict(), page=item)
+
+
+class ValidatePipeline:
+    """Drop records that would store a wrong value; never a silent bad row."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        if not isinstance(item, records.FetchedRecord):
+            return item
+        problem = records.validate(item.record, fetched_at=item.page.fetched_at)
+        if problem:
+            raise Skip(*problem)
+        spider = self.crawler.spider
+        if getattr(spider, "mode", None) == "archive" and not spider._in_window(item.record["published_date"]):
+            raise Skip("out_of_range", item.record["published_date"] or "")
+        return item
+
+
+class NormalisePipeline:
+    """Text to NFC with whitespace tidied (already so from extraction; enforced here for every
+    path into the store), images de-duplicated."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    def process_item(self, item):
+        if isinstance(item, records.FetchedRecord):
+            item.record = records.normalise(item.record)
+        return item
+
+
+class StorePipeline:
+    """Upsert into SQLite through the run's Store; count new / updated / unchanged."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        if not isinstance(item, records.FetchedRecord):
+            return item
+        ledger = _ledger(self.crawler)
+        page = item.page
+        outcome = ledger.store.upsert(
+            item.record,
+            run_id=ledger.run_id,
+            fetched_at=page.fetched_at,
+            http_status=page.status,
+            etag=page.headers.get("etag"),
+            last_modified=page.headers.get("last-modified"),
+        )
+        ledger.count(outcome)
+        return item

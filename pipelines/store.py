@@ -1,0 +1,249 @@
+"""The SQLite store: applies ``schema.sql``, upserts records, keeps versions, records runs.
+
+No Scrapy import: the Scrapy pipeline, ``almodon reparse`` and the tests all call this class.
+Every write is one transaction; the database is in WAL mode so analysts can read during a crawl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+from .extract import media
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
+#: Numbered migrations for databases made by an older schema.sql: (version, description, SQL).
+#: Only additive statements (ADD COLUMN, CREATE …); data is never dropped.
+MIGRATIONS: tuple[tuple[int, str, str], ...] = ((1, "initial schema", ""),)
+#: Fields whose change makes a new version (what a reader of the article would notice).
+CONTENT_FIELDS = (
+    "headline",
+    "paragraphs",
+    "authors",
+    "images",
+    "tags",
+    "section",
+    "published_date",
+    "published_at",
+    "modified_at",
+)
+_ARTICLE_COLUMNS = ["url_key", "original_url", "site", "era", "section", "section_name", "headline", "summary", "body", "paragraphs", "paragraph_count", "word_count", "authors", "tags", "language", "published_date", "published_at", "published_local", "published_precision", "published_source", "published_raw", "published_flags", "modified_at", "modified_local", "modified_precision", "modified_source", "modified_raw", "modified_flags", "image_count", "encoding", "sources", "conflicts", "content_hash"]
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def content_hash(record: dict) -> str:
+    payload = _json({k: record.get(k) for k in CONTENT_FIELDS})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Store:
+    """One SQLite archive. ``Store(path)`` creates or migrates it; use as a context manager."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA busy_timeout = 30000")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._apply_schema()
+
+    # -- schema -----------------------------------------------------------------------------
+    def _apply_schema(self) -> None:
+        with self.conn:
+            self.conn.executescript(SCHEMA_PATH.read_text(encoding="utf-8"))
+        level = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        for version, description, sql in MIGRATIONS:
+            if version <= level:
+                continue
+            with self.conn:
+                if sql:
+                    self.conn.executescript(sql)
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
+                    (version, description, utcnow()),
+                )
+                self.conn.execute(f"PRAGMA user_version = {int(version)}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, *, job: str = "crawl", mode: str | None = None, base_url: str | None = None,
+                  args: dict | None = None) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO crawl_runs (started_at, job, mode, base_url, args) VALUES (?, ?, ?, ?, ?)",
+                (utcnow(), job, mode, base_url, _json(args or {})),
+            )
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, counts: dict, *, status: str, exit_code: int,
+                   finish_reason: str | None = None) -> None:
+        with self.conn:
+            self.conn.execute(
+                """UPDATE crawl_runs SET finished_at = ?, requests = ?, responses = ?, new = ?,
+                   updated = ?, unchanged = ?, skipped = ?, failed = ?, blocked = ?,
+                   skipped_reasons = ?, failed_reasons = ?, finish_reason = ?, status = ?,
+                   exit_code = ? WHERE id = ?""",
+                (
+                    utcnow(),
+                    counts.get("requests", 0),
+                    counts.get("responses", 0),
+                    counts.get("new", 0),
+                    counts.get("updated", 0),
+                    counts.get("unchanged", 0),
+                    sum(counts.get("skipped_reasons", {}).values()),
+                    sum(counts.get("failed_reasons", {}).values()),
+                    counts.get("blocked", 0),
+                    _json(counts.get("skipped_reasons", {})),
+                    _json(counts.get("failed_reasons", {})),
+                    finish_reason,
+                    status,
+                    exit_code,
+                    run_id,
+                ),
+            )
+
+    def record_skip(self, run_id: int | None, url: str, reason: str, detail: str = "",
+                    http_status: int | None = None) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO skipped_pages (run_id, url, reason, detail, http_status, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, url, reason, detail[:500], http_status, utcnow()),
+            )
+
+    # -- articles ---------------------------------------------------------------------------
+    def upsert(self, record: dict, *, run_id: int | None = None, fetched_at: str | None = None,
+               http_status: int | None = None, etag: str | None = None,
+               last_modified: str | None = None) -> str:
+        """Insert or update one article record. Returns ``new`` / ``updated`` / ``unchanged``.
+
+        An unchanged re-visit only touches ``last_checked_at``; a changed one keeps the old
+        content in ``article_versions`` and bumps ``version``."""
+        fetched_at = fetched_at or utcnow()
+        row = _article_row(record)
+        with self.conn:
+            old = self.conn.execute(
+                "SELECT id, content_hash, version FROM articles WHERE url = ?", (record["url"],)
+            ).fetchone()
+            if old is not None and old["content_hash"] == row["content_hash"]:
+                self.conn.execute(
+                    "UPDATE articles SET last_checked_at = ?, last_fetched_at = ?, last_run_id = ?, "
+                    "http_status = coalesce(?, http_status), etag = coalesce(?, etag), "
+                    "last_modified_http = coalesce(?, last_modified_http) WHERE id = ?",
+                    (fetched_at, fetched_at, run_id, http_status, etag, last_modified, old["id"]),
+                )
+                return "unchanged"
+            meta = {
+                "last_fetched_at": fetched_at,
+                "last_checked_at": fetched_at,
+                "last_changed_at": fetched_at,
+                "http_status": http_status,
+                "etag": etag,
+                "last_modified_http": last_modified,
+                "last_run_id": run_id,
+            }
+            if old is None:
+                cols = {"url": record["url"], **row, **meta, "first_seen_at": fetched_at,
+                        "first_run_id": run_id, "version": 1}
+                names = ", ".join(cols)
+                marks = ", ".join("?" for _ in cols)
+                cur = self.conn.execute(f"INSERT INTO articles ({names}) VALUES ({marks})", tuple(cols.values()))
+                article_id, version, changed, outcome = cur.lastrowid, 1, [], "new"
+            else:
+                article_id, version = old["id"], old["version"] + 1
+                previous = self.conn.execute(
+                    "SELECT record FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1",
+                    (article_id,),
+                ).fetchone()
+                before = json.loads(previous["record"]) if previous else {}
+                changed = [f for f in CONTENT_FIELDS if before.get(f) != record.get(f)]
+                cols = {**row, **meta, "version": version}
+                assignments = ", ".join(f"{name} = ?" for name in cols)
+                self.conn.execute(
+                    f"UPDATE articles SET {assignments} WHERE id = ?", (*cols.values(), article_id)
+                )
+                outcome = "updated"
+            self.conn.execute(
+                "INSERT INTO article_versions (article_id, version, fetched_at, modified_at, content_hash, "
+                "headline, body, record, changed_fields, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (article_id, version, fetched_at, record.get("modified_at"), row["content_hash"],
+                 record["headline"], row["body"], _json(record), _json(changed), run_id),
+            )
+            self._replace_children(article_id, record)
+        return outcome
+
+    def _replace_children(self, article_id: int, record: dict) -> None:
+        c = self.conn
+        c.execute("DELETE FROM images WHERE article_id = ?", (article_id,))
+        c.executemany(
+            "INSERT INTO images (article_id, position, url, caption, credit, agency, alt, caption_raw) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (article_id, i, im["url"], im.get("caption"), im.get("credit"),
+                 media.agency(im.get("credit")), im.get("alt"), im.get("caption_raw"))
+                for i, im in enumerate(record.get("images", []))
+            ],
+        )
+        c.execute("DELETE FROM article_authors WHERE article_id = ?", (article_id,))
+        for position, name in enumerate(dict.fromkeys(record.get("authors", []))):
+            c.execute("INSERT OR IGNORE INTO authors (name) VALUES (?)", (name,))
+            author_id = c.execute("SELECT id FROM authors WHERE name = ?", (name,)).fetchone()[0]
+            c.execute("INSERT INTO article_authors VALUES (?, ?, ?)", (article_id, author_id, position))
+        c.execute("DELETE FROM article_tags WHERE article_id = ?", (article_id,))
+        for name in dict.fromkeys(record.get("tags", [])):
+            c.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (name,))
+            tag_id = c.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
+            c.execute("INSERT INTO article_tags VALUES (?, ?)", (article_id, tag_id))
+
+    def known_urls(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT url FROM articles")}
+
+
+def _article_row(record: dict) -> dict:
+    """Column values for ``articles`` from a record (JSON columns serialised)."""
+    paragraphs = record.get("paragraphs") or []
+    body = record.get("body") or "\n\n".join(paragraphs)
+    row = {name: record.get(name) for name in _ARTICLE_COLUMNS}
+    row.update(
+        {
+            "url_key": record.get("url_key"),
+            "body": body,
+            "paragraphs": _json(paragraphs),
+            "paragraph_count": len(paragraphs),
+            "word_count": len(body.split()),
+            "authors": _json(record.get("authors") or []),
+            "tags": _json(record.get("tags") or []),
+            "published_flags": _json(record.get("published_flags") or []),
+            "modified_flags": _json(record.get("modified_flags") or []),
+            "image_count": len(record.get("images") or []),
+            "sources": _json(record.get("sources") or {}),
+            "conflicts": _json(record.get("conflicts") or []),
+            "content_hash": content_hash(record),
+        }
+    )
+    return row

@@ -1,0 +1,174 @@
+-- The one description of the Al-Modon archive database.
+--
+-- Applied by pipelines/store.py on every open: every statement is idempotent (IF NOT EXISTS).
+-- A change to an existing table is a numbered migration in store.py (ALTER TABLE … ADD COLUMN,
+-- never a DROP), recorded in schema_migrations; PRAGMA user_version holds the level reached.
+-- Times: *_at columns are UTC 'YYYY-MM-DDTHH:MM:SSZ'; *_local are Beirut ISO with offset
+-- (or a bare date when only the day is known); see docs/time-model.md.
+
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+);
+
+-- One row per crawl / reparse / import run.
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    id              INTEGER PRIMARY KEY,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    job             TEXT NOT NULL DEFAULT 'crawl',   -- crawl | reparse | import
+    mode            TEXT,                            -- latest | archive | urls | refresh
+    base_url        TEXT,
+    args            TEXT,                            -- JSON: spider arguments
+    requests        INTEGER NOT NULL DEFAULT 0,
+    responses       INTEGER NOT NULL DEFAULT 0,
+    new             INTEGER NOT NULL DEFAULT 0,
+    updated         INTEGER NOT NULL DEFAULT 0,
+    unchanged       INTEGER NOT NULL DEFAULT 0,
+    skipped         INTEGER NOT NULL DEFAULT 0,
+    failed          INTEGER NOT NULL DEFAULT 0,
+    blocked         INTEGER NOT NULL DEFAULT 0,
+    skipped_reasons TEXT,                            -- JSON {reason: count}
+    failed_reasons  TEXT,                            -- JSON {reason: count}
+    finish_reason   TEXT,                            -- Scrapy's: finished | shutdown | …
+    status          TEXT NOT NULL DEFAULT 'running', -- running | ok | failed | blocked
+    exit_code       INTEGER
+);
+
+-- The latest version of each article, one row per canonical URL.
+CREATE TABLE IF NOT EXISTS articles (
+    id                  INTEGER PRIMARY KEY,
+    url                 TEXT NOT NULL UNIQUE,        -- canonical https://www.almodon.com/...
+    url_key             TEXT,                        -- era-independent identity (n:/u:/d:)
+    original_url        TEXT,                        -- as linked / fetched
+    site                TEXT NOT NULL DEFAULT 'almodon',
+    era                 INTEGER,                     -- 1 numeric, 2 GUID, 3 dated URL
+    section             TEXT,                        -- URL section slug (politics, arabworld, …)
+    section_name        TEXT,                        -- as the page names it, if it does
+    headline            TEXT NOT NULL,
+    summary             TEXT,
+    body                TEXT NOT NULL,               -- paragraphs joined by a blank line
+    paragraphs          TEXT NOT NULL,               -- JSON array, reading order
+    paragraph_count     INTEGER NOT NULL,
+    word_count          INTEGER NOT NULL,
+    authors             TEXT NOT NULL DEFAULT '[]',  -- JSON array (also in article_authors)
+    tags                TEXT NOT NULL DEFAULT '[]',  -- JSON array (also in article_tags)
+    language            TEXT,
+    published_date      TEXT,                        -- Beirut calendar date YYYY-MM-DD
+    published_at        TEXT,                        -- UTC, NULL when only the day is known
+    published_local     TEXT,
+    published_precision TEXT,                        -- day | minute | second
+    published_source    TEXT,                        -- jsonld | meta | visible | relative | url
+    published_raw       TEXT,
+    published_flags     TEXT NOT NULL DEFAULT '[]',
+    modified_at         TEXT,
+    modified_local      TEXT,
+    modified_precision  TEXT,
+    modified_source     TEXT,
+    modified_raw        TEXT,
+    modified_flags      TEXT NOT NULL DEFAULT '[]',
+    image_count         INTEGER NOT NULL DEFAULT 0,
+    encoding            TEXT,
+    sources             TEXT NOT NULL DEFAULT '{}',  -- JSON {field: layer}
+    conflicts           TEXT NOT NULL DEFAULT '[]',  -- JSON [{field, kept, other, reason}]
+    content_hash        TEXT NOT NULL,
+    version             INTEGER NOT NULL DEFAULT 1,
+    first_seen_at       TEXT NOT NULL,
+    last_fetched_at     TEXT NOT NULL,
+    last_checked_at     TEXT NOT NULL,
+    last_changed_at     TEXT NOT NULL,
+    http_status         INTEGER,
+    etag                TEXT,
+    last_modified_http  TEXT,
+    first_run_id        INTEGER REFERENCES crawl_runs(id),
+    last_run_id         INTEGER REFERENCES crawl_runs(id)
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published_date);
+CREATE INDEX IF NOT EXISTS articles_section_published ON articles(section, published_date);
+CREATE INDEX IF NOT EXISTS articles_url_key ON articles(url_key);
+
+-- Every distinct version of an article's content (the first included); never deleted.
+CREATE TABLE IF NOT EXISTS article_versions (
+    id             INTEGER PRIMARY KEY,
+    article_id     INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    version        INTEGER NOT NULL,
+    fetched_at     TEXT NOT NULL,
+    modified_at    TEXT,
+    content_hash   TEXT NOT NULL,
+    headline       TEXT NOT NULL,
+    body           TEXT NOT NULL,
+    record         TEXT NOT NULL,                    -- JSON: the full record of this version
+    changed_fields TEXT NOT NULL DEFAULT '[]',       -- JSON: fields that differ from the previous
+    run_id         INTEGER REFERENCES crawl_runs(id),
+    UNIQUE (article_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS images (
+    id          INTEGER PRIMARY KEY,
+    article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,                    -- 0 = first in page order
+    url         TEXT NOT NULL,
+    caption     TEXT,                                -- as printed, without the credit
+    credit      TEXT,                                -- as printed, without parentheses
+    agency      TEXT,                                -- normalised: AFP, Reuters, Getty, …
+    alt         TEXT,
+    caption_raw TEXT,                                -- caption + credit exactly as printed
+    UNIQUE (article_id, position)
+);
+CREATE INDEX IF NOT EXISTS images_agency ON images(agency);
+
+CREATE TABLE IF NOT EXISTS authors (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS article_authors (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    author_id  INTEGER NOT NULL REFERENCES authors(id),
+    position   INTEGER NOT NULL,
+    PRIMARY KEY (article_id, author_id)
+);
+CREATE INDEX IF NOT EXISTS article_authors_author ON article_authors(author_id);
+
+CREATE TABLE IF NOT EXISTS tags (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS article_tags (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    tag_id     INTEGER NOT NULL REFERENCES tags(id),
+    PRIMARY KEY (article_id, tag_id)
+);
+
+-- Pages fetched but not stored as articles, with the reason (listing, soft404, http_404, …).
+CREATE TABLE IF NOT EXISTS skipped_pages (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER REFERENCES crawl_runs(id),
+    url        TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    detail     TEXT,
+    http_status INTEGER,
+    at         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS skipped_pages_run ON skipped_pages(run_id, reason);
+
+-- Ready views for analysts.
+CREATE VIEW IF NOT EXISTS article_list AS
+SELECT a.id, a.url, a.section, a.published_date, a.published_local, a.published_at,
+       a.modified_at, a.headline,
+       (SELECT group_concat(au.name, '، ') FROM article_authors aa JOIN authors au ON au.id = aa.author_id
+         WHERE aa.article_id = a.id) AS authors,
+       a.word_count, a.image_count, a.version
+FROM articles a;
+
+CREATE VIEW IF NOT EXISTS articles_per_day AS
+SELECT published_date, section, count(*) AS articles
+FROM articles GROUP BY published_date, section;
+
+CREATE VIEW IF NOT EXISTS photos_per_agency AS
+SELECT coalesce(agency, '(none)') AS agency, count(*) AS photos, count(DISTINCT article_id) AS articles
+FROM images GROUP BY coalesce(agency, '(none)');
+
+CREATE VIEW IF NOT EXISTS skips_by_reason AS
+SELECT run_id, reason, count(*) AS pages, min(url) AS example_url
+FROM skipped_pages GROUP BY run_id, reason;

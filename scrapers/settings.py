@@ -1,0 +1,55 @@
+"""Scrapy settings for the Al-Modon archive. Polite by default: this crawls a live news site."""
+
+BOT_NAME = "almodon"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+COMMANDS_MODULE = "scrapers.commands"
+
+# Who we are, honestly. Set ALMODON_CONTACT (a URL or an e-mail) for your deployment.
+ALMODON_CONTACT = "https://github.com/almodon-archive (set ALMODON_CONTACT)"
+USER_AGENT = f"almodon-archive/0.1 (+{ALMODON_CONTACT}; news archive research crawler)"
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "ar,en;q=0.5",
+}
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Scrapy's code-execution HTTP endpoint has no place in an unattended crawler.
+REMOTE_CONTROL_ENABLED = False
+
+# Where records land. Relative paths are relative to the working directory (the repo root).
+ALMODON_DB = "data/almodon.db"
+# Listing pages followed per section in `latest` mode (archive mode follows them all).
+ALMODON_LATEST_LISTING_PAGES = 2
+# Sitemap months read in `latest` mode (the current and previous month).
+ALMODON_LATEST_SITEMAP_MONTHS = 2
+
+ITEM_PIPELINES = {
+    "pipelines.scrapy_pipelines.ExtractPipeline": 300,
+    "pipelines.scrapy_pipelines.ValidatePipeline": 400,
+    "pipelines.scrapy_pipelines.NormalisePipeline": 500,
+    "pipelines.scrapy_pipelines.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "pipelines.scrapy_pipelines.RunLedger": 500,
+}
+LOG_FORMATTER = "scrapers.logformatter.QuietDrops"
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

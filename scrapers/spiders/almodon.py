@@ -1,0 +1,234 @@
+"""The Al-Modon spider: discovers article URLs and fetches them. It extracts nothing.
+
+    scrapy crawl almodon                                   # latest (RSS, home, listings, recent sitemaps)
+    scrapy crawl almodon -a mode=archive -a since=2024-01-01 -a until=2024-12-31
+    scrapy crawl almodon -a url=https://www.almodon.com/arabworld/2024/04/26/...  # one or more, comma-separated
+    scrapy crawl almodon -a base_url=http://127.0.0.1:8765  # the local replica
+
+Discovery: robots.txt ``Sitemap:`` lines (sitemap index → monthly sitemaps), ``/rss``, the home
+page and the section listings (with their pagination), author listings. Works without sitemaps.
+Every article URL is canonicalised before it is requested, so two spellings of one article are
+fetched once; in ``latest`` mode articles already in the database are not fetched again.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
+
+import scrapy
+from protego import Protego
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+
+from pipelines.extract import urls
+from scrapers import signals
+from scrapers.items import RawPage
+
+DEFAULT_BASE_URL = urls.CANONICAL_BASE
+MODES = ("latest", "archive", "urls")
+#: Sections known from public evidence; more are discovered from the home page's links.
+SECTIONS = ("politics", "arabworld", "economy", "society", "culture", "opinion")
+BLOCK_STATUSES = {403, 406, 429}
+_MONTH_IN_URL = re.compile(r"(20\d\d)[-/_](\d\d)")
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected YYYY-MM-DD") from None
+
+
+class AlmodonSpider(scrapy.Spider):
+    name = "almodon"
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, mode: str = "latest", since: str | None = None,
+                 until: str | None = None, url: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+        if urlsplit(self.base_url).scheme not in ("http", "https"):
+            raise ValueError(f"base_url={base_url!r}: expected an http(s) URL")
+        self.urls = [u.strip() for u in (url or "").split(",") if u.strip()]
+        self.mode = "urls" if self.urls else mode
+        if self.mode not in MODES:
+            raise ValueError(f"mode={mode!r}: expected one of {', '.join(MODES)}")
+        self.since, self.until = _day(since, "since"), _day(until, "until")
+        netloc = urlsplit(self.base_url).netloc
+        self.extra_hosts = () if netloc.lower().removeprefix("www.") == "almodon.com" else (netloc,)
+        self.allowed_domains = ["almodon.com", urlsplit(self.base_url).hostname]
+        self.seen_keys: set[str] = set()
+        self.known_urls: set[str] = set()  # filled by RunLedger from the database (latest mode)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def fetch_url(self, url: str) -> str:
+        return urls.to_fetch_url(url, self.base_url)
+
+    def site_url(self, url: str) -> str:
+        return urls.to_site_url(url, self.base_url)
+
+    def classify(self, url: str) -> urls.UrlInfo:
+        return urls.classify(self.site_url(url), self.extra_hosts)
+
+    def _in_window(self, day: str | None) -> bool:
+        if not day or self.mode != "archive":
+            return True
+        d = date.fromisoformat(day[:10])
+        return (self.since is None or d >= self.since) and (self.until is None or d <= self.until)
+
+    def article_request(self, url: str, via: str):
+        """A request for an article URL, or None when it is a duplicate, known, or out of range."""
+        info = self.classify(url)
+        if info.kind != "article" or not info.key:
+            return None
+        stats = self.crawler.stats
+        if info.key in self.seen_keys:
+            return None
+        self.seen_keys.add(info.key)
+        if self.mode == "latest" and info.canonical in self.known_urls:
+            stats.inc_value("almodon/discovery/already_stored")
+            return None
+        if not self._in_window(info.url_date):
+            stats.inc_value("almodon/discovery/out_of_range")
+            return None
+        stats.inc_value(f"almodon/discovery/{via}")
+        return scrapy.Request(
+            self.fetch_url(url), callback=self.parse_article, errback=self.failed,
+            meta={"via": via, "site_url": info.canonical},
+        )
+
+    def listing_request(self, url: str, callback, via: str, **meta):
+        return scrapy.Request(self.fetch_url(url), callback=callback, errback=self.failed,
+                              meta={"via": via, **meta})
+
+    # -- discovery -------------------------------------------------------------------------------
+    async def start(self):
+        if self.mode == "urls":
+            for u in self.urls:
+                req = self.article_request(u, "url")
+                if req is None:
+                    self.skip(u, "not_article_url", "given url= is not an article URL")
+                else:
+                    yield req
+            return
+        yield scrapy.Request(f"{self.base_url}/robots.txt", callback=self.parse_robots,
+                             errback=self.failed, meta={"via": "robots"}, dont_filter=True)
+        yield self.listing_request(f"{self.base_url}/rss", self.parse_rss, "rss")
+        yield self.listing_request(f"{self.base_url}/", self.parse_listing, "home", page=1)
+        for section in SECTIONS:
+            yield self.listing_request(f"{self.base_url}/{section}", self.parse_listing, "listing", page=1)
+
+    def parse_robots(self, response):
+        robots = Protego.parse(response.text)
+        sitemaps = list(robots.sitemaps)
+        self.crawler.stats.set_value("almodon/robots_sitemaps", len(sitemaps))
+        for sm in sitemaps:
+            yield self.listing_request(sm, self.parse_sitemap, "sitemap")
+
+    def parse_sitemap(self, response):
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is a counted skip
+            self.skip(response.url, "bad_sitemap", str(exc)[:200], response.status)
+            return
+        if sitemap.type == "sitemapindex":
+            for entry in sitemap:
+                loc = entry.get("loc", "")
+                if self._sitemap_wanted(loc, entry.get("lastmod")):
+                    yield self.listing_request(loc, self.parse_sitemap, "sitemap")
+        elif sitemap.type == "urlset":
+            for entry in sitemap:
+                req = self.article_request(entry.get("loc", ""), "sitemap")
+                if req:
+                    yield req
+        else:
+            self.skip(response.url, "bad_sitemap", f"root element {sitemap.type!r}", response.status)
+
+    def _sitemap_wanted(self, loc: str, lastmod: str | None) -> bool:
+        """Monthly sitemaps: in latest mode only the recent months; in archive mode those that
+        overlap [since, until]. Sitemaps whose month cannot be told are always read."""
+        m = _MONTH_IN_URL.search(loc)
+        if not m:
+            return True
+        year, month = int(m.group(1)), int(m.group(2))
+        if self.mode == "latest":
+            today = datetime.now(UTC).date()
+            back = (today.year - year) * 12 + today.month - month
+            return back < self.settings.getint("ALMODON_LATEST_SITEMAP_MONTHS", 2)
+        first = date(year, month, 1)
+        last = date(year + month // 12, month % 12 + 1, 1)
+        return (self.until is None or first <= self.until) and (self.since is None or last > self.since)
+
+    def parse_rss(self, response):
+        links = response.xpath("//item/link/text() | //entry/link/@href").getall()
+        if not links:
+            self.skip(response.url, "bad_feed", "no items", response.status)
+        for link in links:
+            req = self.article_request(link.strip(), "rss")
+            if req:
+                yield req
+
+    def parse_listing(self, response):
+        """Home, section and author listings: article links, then the next page."""
+        page = response.meta.get("page", 1)
+        max_pages = (
+            self.settings.getint("ALMODON_LATEST_LISTING_PAGES", 2) if self.mode == "latest" else 10_000
+        )
+        for href in response.css("a::attr(href)").getall():
+            absolute = response.urljoin(href)
+            info = self.classify(absolute)
+            if info.kind == "article":
+                req = self.article_request(absolute, "listing")
+                if req:
+                    yield req
+            elif info.kind in {"listing", "author_listing", "section"} and page < max_pages:
+                yield self.listing_request(absolute, self.parse_listing, "listing", page=page + 1)
+
+    # -- fetch ---------------------------------------------------------------------------------
+    def parse_article(self, response):
+        headers = {
+            k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v
+        }
+        site_url = self.site_url(response.url)
+        yield RawPage(
+            url=site_url,
+            fetch_url=response.url,
+            status=response.status,
+            headers=headers,
+            body=response.body,
+            fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            via=response.meta.get("via", ""),
+            meta={"linked_as": response.meta.get("site_url"),
+                  "redirected_from": [self.site_url(u) for u in response.meta.get("redirect_urls", [])]},
+        )
+
+    def failed(self, failure):
+        """Errback: every failed request is a counted, logged skip with its reason."""
+        request = failure.request
+        url = self.site_url(request.url)
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            if status in BLOCK_STATUSES:
+                self.crawler.stats.inc_value(f"almodon/blocked/{status}")
+                self.skip(url, f"blocked_{status}", "the site refused us", status, kind="blocked")
+            elif status in (404, 410):
+                self.skip(url, f"http_{status}", "", status)
+            else:
+                self.skip(url, f"http_{status}", "", status, kind="failed")
+        elif failure.check(DNSLookupError):
+            self.skip(url, "dns", str(failure.value)[:200], kind="failed")
+        elif failure.check(TimeoutError, TCPTimedOutError):
+            self.skip(url, "timeout", str(failure.value)[:200], kind="failed")
+        else:
+            self.skip(url, failure.type.__name__, str(failure.value)[:200], kind="failed")
+
+    def skip(self, url: str, reason: str, detail: str = "", status: int | None = None, kind: str = "skipped"):
+        self.logger.info("%s %s: %s %s", kind.capitalize(), url, reason, detail)
+        self.crawler.signals.send_catch_log(
+            signals.page_skipped, url=url, reason=reason, detail=detail, status=status, kind=kind
+        )
+

@@ -1,0 +1,68 @@
+"""Golden fixtures: ``tests/fixtures/<site>/<case>.html`` + ``<case>.json``.
+
+The JSON holds the expected record (every key but ``_fixture`` is compared with the
+extractor's output) or, for pages that are not articles, ``_fixture.expect = "not_article"`` and
+the expected ``reason``. ``_fixture.original_url`` is the page's address; ``charset`` the HTTP
+charset the replica serves it with (``null``: no charset in the header).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass
+class Golden:
+    html: Path
+    expected: dict
+
+    @property
+    def fixture(self) -> dict:
+        return self.expected["_fixture"]
+
+    @property
+    def url(self) -> str:
+        return self.fixture["original_url"]
+
+    @property
+    def content_type(self) -> str | None:
+        charset = self.fixture.get("charset", "utf-8")
+        return f"text/html; charset={charset}" if charset else "text/html"
+
+    @property
+    def is_article(self) -> bool:
+        return self.fixture.get("expect") != "not_article"
+
+    @property
+    def fields(self) -> dict:
+        return {k: v for k, v in self.expected.items() if not k.startswith("_")}
+
+    @property
+    def id(self) -> str:
+        return f"{self.html.parent.name}/{self.html.stem}"
+
+
+def goldens(site: str | None = None) -> list[Golden]:
+    out = []
+    for path in sorted(FIXTURES.glob(f"{site or '*'}/*.json")):
+        html = path.with_suffix(".html")
+        if html.exists():
+            out.append(Golden(html, json.loads(path.read_text(encoding="utf-8"))))
+    return out
+
+
+def compare(record: dict, expected: dict) -> dict:
+    """The golden keys whose value differs: {key: (got, expected)}. Images are compared on the
+    keys the golden names (url, caption, credit, …)."""
+    diffs = {}
+    for key, want in expected.items():
+        got = record.get(key)
+        if key == "images" and isinstance(got, list):
+            got = [{k: im.get(k) for k in (want[i] if i < len(want) else im)} for i, im in enumerate(got)]
+        if got != want:
+            diffs[key] = (got, want)
+    return diffs

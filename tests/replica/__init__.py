@@ -1,0 +1,1 @@
+"""A local replica of almodon.com (see server.py)."""

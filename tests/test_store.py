@@ -1,0 +1,95 @@
+"""The SQLite store: schema applied idempotently, upserts, versions, runs, skips."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+
+import pytest
+from golden import goldens
+
+from pipelines import records
+from pipelines.extract import extract
+from pipelines.store import Store
+
+
+@pytest.fixture
+def record():
+    g = next(g for g in goldens() if g.is_article and g.expected.get("images"))
+    return records.normalise(extract(g.html.read_bytes(), g.url, content_type=g.content_type).to_dict())
+
+
+def test_schema_is_idempotent_and_wal(tmp_path):
+    db = tmp_path / "a.db"
+    Store(db).close()
+    Store(db).close()  # applying schema.sql again changes nothing and fails on nothing
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+    assert {"articles", "images", "authors", "article_authors", "crawl_runs", "article_versions",
+            "skipped_pages", "article_list", "articles_per_day", "photos_per_agency"} <= tables
+    assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 1
+
+
+def test_upsert_new_unchanged_updated_keeps_versions(tmp_path, record):
+    with Store(tmp_path / "a.db") as store:
+        assert store.upsert(record, fetched_at="2026-01-01T00:00:00Z") == "new"
+        assert store.upsert(record, fetched_at="2026-01-02T00:00:00Z") == "unchanged"
+        changed = copy.deepcopy(record)
+        changed["headline"] = record["headline"] + " (محدّث)"
+        assert store.upsert(changed, fetched_at="2026-01-03T00:00:00Z") == "updated"
+        c = store.conn
+        assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+        row = c.execute("SELECT headline, version, first_seen_at, last_checked_at FROM articles").fetchone()
+        assert tuple(row) == (changed["headline"], 2, "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z")
+        versions = c.execute("SELECT version, headline, changed_fields FROM article_versions ORDER BY version").fetchall()
+        assert [(v[0], v[1], v[2]) for v in versions] == [
+            (1, record["headline"], "[]"),
+            (2, changed["headline"], '["headline"]'),
+        ]
+        images = c.execute("SELECT position, url, caption, credit FROM images ORDER BY position").fetchall()
+        assert [tuple(i) for i in images] == [
+            (n, im["url"], im["caption"], im["credit"]) for n, im in enumerate(record["images"])
+        ]
+
+
+def test_authors_and_tags_are_linked_once(tmp_path, record):
+    rec = dict(record, authors=["رنا خوري", "رنا خوري", "سامر الحلبي"], tags=["لبنان", "لبنان"])
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(rec)
+        store.upsert(dict(rec, headline=rec["headline"] + "!"))
+        c = store.conn
+        assert c.execute("SELECT count(*) FROM authors").fetchone()[0] == 2
+        assert c.execute("SELECT count(*) FROM article_authors").fetchone()[0] == 2
+        assert c.execute("SELECT authors FROM article_list").fetchone()[0] == "رنا خوري، سامر الحلبي"
+        assert c.execute("SELECT count(*) FROM article_tags").fetchone()[0] == 1
+
+
+def test_runs_and_skips(tmp_path):
+    with Store(tmp_path / "a.db") as store:
+        run = store.start_run(mode="latest", base_url="http://x")
+        store.record_skip(run, "https://www.almodon.com/politics", "listing")
+        store.finish_run(run, {"requests": 3, "new": 1, "skipped_reasons": {"listing": 1}}, status="ok", exit_code=0)
+        row = store.conn.execute("SELECT status, requests, new, skipped, skipped_reasons FROM crawl_runs").fetchone()
+        assert tuple(row) == ("ok", 3, 1, 1, '{"listing": 1}')
+        assert store.conn.execute("SELECT reason, pages FROM skips_by_reason").fetchone()[:] == ("listing", 1)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"url": "https://example.com/x"}, "not_site_url"),
+        ({"headline": "  "}, "bad_headline"),
+        ({"paragraphs": []}, "no_body"),
+        ({"published_date": "2031-01-01"}, "bad_date"),
+        ({"published_date": "1970-01-01"}, "bad_date"),
+        ({"published_date": "2024-02-30"}, "bad_date"),
+    ],
+)
+def test_validation_rejects_wrong_values(record, change, reason):
+    problem = records.validate({**record, **change}, fetched_at="2026-11-26T00:00:00Z")
+    assert problem is not None and problem[0] == reason
+
+
+def test_validation_accepts_a_good_record(record):
+    assert records.validate(record, fetched_at="2026-11-26T00:00:00Z") is None
