@@ -140,6 +140,22 @@ CREATE TABLE IF NOT EXISTS article_tags (
     PRIMARY KEY (article_id, tag_id)
 );
 
+-- The raw archive: every fetched response, kept in WARC files under the archive directory.
+CREATE TABLE IF NOT EXISTS raw_pages (
+    id           INTEGER PRIMARY KEY,
+    url          TEXT NOT NULL,                      -- the site URL the page stands for
+    fetch_url    TEXT,                               -- where it was fetched, when different
+    warc_file    TEXT NOT NULL,                      -- file name inside the archive directory
+    warc_offset  INTEGER NOT NULL,
+    warc_length  INTEGER NOT NULL,
+    fetched_at   TEXT NOT NULL,
+    http_status  INTEGER,
+    content_type TEXT,
+    content_hash TEXT NOT NULL,                      -- sha256 of the body
+    run_id       INTEGER REFERENCES crawl_runs(id)
+);
+CREATE INDEX IF NOT EXISTS raw_pages_url ON raw_pages(url, fetched_at);
+
 -- Pages fetched but not stored as articles, with the reason (listing, soft404, http_404, …).
 CREATE TABLE IF NOT EXISTS skipped_pages (
     id         INTEGER PRIMARY KEY,

@@ -82,5 +82,67 @@ def dates_cmd(text: str, reference: str | None) -> None:
     click.echo(_dump(dates_mod.dates_report(text, reference)))
 
 
+def _db_option(f):
+    return click.option("--db", "db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+                        help="The archive database.")(f)
+
+
+def _report(result: dict) -> None:
+    click.echo(_dump(result))
+    if result["status"] != "ok":
+        sys.exit(1)
+
+
+@main.command("reparse")
+@_db_option
+@click.option("--since", help="Only pages fetched on or after this date (YYYY-MM-DD).")
+@click.option("--warc-dir", type=click.Path(file_okay=False), help="Archive directory (default: warc/ beside the database).")
+@click.option("--into", type=click.Path(dir_okay=False), help="Rebuild into this (new) database instead.")
+def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | None) -> None:
+    """Re-extract every archived page through the current extraction and pipelines, offline.
+
+    Prints the run's counts (new / updated / unchanged / skipped) as JSON.
+
+    Example: almodon reparse --db data/almodon.db --since 2026-01-01
+    """
+    from .jobs import reparse
+
+    path = Path(db)
+    if not path.is_file():
+        raise click.ClickException(f"no such database: {db}")
+    _report(reparse(path, since=since, warc_dir=Path(warc_dir) if warc_dir else None,
+                    into=Path(into) if into else None))
+
+
+@main.command("import-warc")
+@_db_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def import_warc_cmd(db: str, files: tuple[str, ...]) -> None:
+    """Ingest Al-Modon pages from external WARC files (web archives, Common Crawl).
+
+    Pages of other sites are counted and skipped. Example: almodon import-warc crawl.warc.gz
+    """
+    from .jobs import import_warc
+
+    _report(import_warc(Path(db), [Path(f) for f in files]))
+
+
+@main.command("summary")
+@_db_option
+def summary_cmd(db: str) -> None:
+    """Print what the archive holds: sections, newest articles, images, the last run."""
+    import sqlite3
+
+    from .report import summary
+
+    if not Path(db).is_file():
+        raise click.ClickException(f"no such database: {db}")
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        click.echo(summary(conn))
+    finally:
+        conn.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

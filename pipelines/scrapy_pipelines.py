@@ -1,8 +1,8 @@
 """Thin Scrapy classes over the pure code: one straight line
 
-    RawPage → ExtractPipeline → ValidatePipeline → NormalisePipeline → StorePipeline
+    RawPage → ArchivePipeline → ExtractPipeline → ValidatePipeline → NormalisePipeline → StorePipeline
 
-plus ``RunLedger``, the extension that owns the database for a run: it opens the store, writes
+(after ``ArchivePipeline``, which keeps the raw page first), plus ``RunLedger``, the extension that owns the database for a run: it opens the store, writes
 the ``crawl_runs`` row, records every skipped page with its reason, and decides the run's status
 and exit code. Every page that is not stored is dropped with ``Skip(reason)`` and counted.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import signals as scrapy_signals
@@ -20,8 +19,8 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapers import signals
 from scrapers.items import RawPage
 
-from . import records
-from .extract import NotAnArticle, extract
+from . import process, records
+from .archive import WarcWriter
 from .store import Store
 
 logger = logging.getLogger(__name__)
@@ -44,6 +43,11 @@ class RunLedger:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
         self.db_path = Path(crawler.settings.get("ALMODON_DB") or "data/almodon.db")
+        warc_dir = crawler.settings.get("ALMODON_WARC_DIR")
+        self.warc = WarcWriter(
+            Path(warc_dir) if warc_dir else self.db_path.parent / "warc",
+            crawler.settings.getint("ALMODON_WARC_MAX_BYTES", 256 * 1024 * 1024),
+        )
         self.store: Store | None = None
         self.run_id: int | None = None
         self.skipped: Counter[str] = Counter()
@@ -86,6 +90,16 @@ class RunLedger:
         url = getattr(item, "url", None) or (item.get("url") if isinstance(item, dict) else "?")
         self.page_skipped(url, reason, getattr(exception, "detail", ""), getattr(item, "status", None))
 
+    def archive(self, page: RawPage) -> None:
+        if self.store.latest_raw_hash(page.url) == page.sha256:
+            self.crawler.stats.inc_value("almodon/archive/duplicate")
+            return
+        name, offset, length = self.warc.write(page)
+        self.store.add_raw(url=page.url, fetch_url=page.fetch_url, warc_file=name, offset=offset,
+                           length=length, fetched_at=page.fetched_at, status=page.status,
+                           content_type=page.content_type, sha256=page.sha256, run_id=self.run_id)
+        self.crawler.stats.inc_value("almodon/archive/written")
+
     def count(self, outcome: str) -> None:
         self.crawler.stats.inc_value(f"almodon/{outcome}")
 
@@ -114,6 +128,7 @@ class RunLedger:
             status, code = "ok", EXIT_OK
         stats.set_value("almodon/exit_code", code)
         stats.set_value("almodon/status", status)
+        self.warc.close()
         if self.store is not None:
             self.store.finish_run(self.run_id, counts, status=status, exit_code=code, finish_reason=reason)
             self.store.close()
@@ -128,8 +143,8 @@ def _ledger(crawler) -> RunLedger:
     return ledger
 
 
-class ExtractPipeline:
-    """RawPage → record dict (the pure extractor); non-articles are skipped with the reason."""
+class _Step:
+    """A pipeline step with access to the crawler (and so to the run's ledger)."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -137,54 +152,54 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    @property
+    def ledger(self) -> RunLedger:
+        return _ledger(self.crawler)
+
+
+class ArchivePipeline(_Step):
+    """Raw first: every fetched page goes into the WARC archive (and its index) before anything
+    else looks at it, so the archive can be re-extracted later. A body identical to the last
+    archived one for the same URL is not written twice."""
+
+    def process_item(self, item):
+        if isinstance(item, RawPage):
+            self.ledger.archive(item)
+        return item
+
+
+class ExtractPipeline(_Step):
+    """RawPage → record (the pure extractor); non-articles are skipped with the reason."""
 
     def process_item(self, item):
         if not isinstance(item, RawPage):
             return item
-        spider = self.crawler.spider
-        fetched = datetime.strptime(item.fetched_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        hosts = getattr(self.crawler.spider, "extra_hosts", ())
         try:
-            article = extract(
-                item.body,
-                item.url,
-                content_type=item.headers.get("content-type"),
-                fetched_at=fetched,
-                extra_hosts=getattr(spider, "extra_hosts", ()),
-            )
-        except NotAnArticle as exc:
+            return records.FetchedRecord(record=process.extract_record(item, hosts), page=item)
+        except process.Rejected as exc:
             raise Skip(exc.reason, exc.detail) from None
-        return records.FetchedRecord(record=article.to_dict(), page=item)
 
 
-class ValidatePipeline:
+class ValidatePipeline(_Step):
     """Drop records that would store a wrong value; never a silent bad row."""
-
-    def __init__(self, crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         if not isinstance(item, records.FetchedRecord):
             return item
-        problem = records.validate(item.record, fetched_at=item.page.fetched_at)
-        if problem:
-            raise Skip(*problem)
+        try:
+            process.validate_record(item.record, item.page)
+        except process.Rejected as exc:
+            raise Skip(exc.reason, exc.detail) from None
         spider = self.crawler.spider
-        if getattr(spider, "mode", None) == "archive" and not spider._in_window(item.record["published_date"]):
+        if getattr(spider, "mode", None) == "archive" and not spider.in_window(item.record["published_date"]):
             raise Skip("out_of_range", item.record["published_date"] or "")
         return item
 
 
-class NormalisePipeline:
-    """Text to NFC with whitespace tidied (already so from extraction; enforced here for every
-    path into the store), images de-duplicated."""
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls()
+class NormalisePipeline(_Step):
+    """Text to NFC with whitespace tidied on every field, images de-duplicated."""
 
     def process_item(self, item):
         if isinstance(item, records.FetchedRecord):
@@ -192,28 +207,12 @@ class NormalisePipeline:
         return item
 
 
-class StorePipeline:
+class StorePipeline(_Step):
     """Upsert into SQLite through the run's Store; count new / updated / unchanged."""
-
-    def __init__(self, crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         if not isinstance(item, records.FetchedRecord):
             return item
-        ledger = _ledger(self.crawler)
-        page = item.page
-        outcome = ledger.store.upsert(
-            item.record,
-            run_id=ledger.run_id,
-            fetched_at=page.fetched_at,
-            http_status=page.status,
-            etag=page.headers.get("etag"),
-            last_modified=page.headers.get("last-modified"),
-        )
-        ledger.count(outcome)
+        ledger = self.ledger
+        ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id))
         return item

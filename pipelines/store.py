@@ -220,6 +220,32 @@ class Store:
             tag_id = c.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
             c.execute("INSERT INTO article_tags VALUES (?, ?)", (article_id, tag_id))
 
+    # -- raw archive index --------------------------------------------------------------------
+    def add_raw(self, *, url: str, fetch_url: str | None, warc_file: str, offset: int, length: int,
+                fetched_at: str, status: int, content_type: str | None, sha256: str,
+                run_id: int | None) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO raw_pages (url, fetch_url, warc_file, warc_offset, warc_length, fetched_at, "
+                "http_status, content_type, content_hash, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, fetch_url, warc_file, offset, length, fetched_at, status, content_type, sha256, run_id),
+            )
+
+    def latest_raw_hash(self, url: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT content_hash FROM raw_pages WHERE url = ? ORDER BY fetched_at DESC, id DESC LIMIT 1", (url,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def raw_pages(self, since: str | None = None) -> list[sqlite3.Row]:
+        """Every archived response (oldest first), for re-extraction; ``since`` filters on fetch time."""
+        sql = "SELECT * FROM raw_pages"
+        params: tuple = ()
+        if since:
+            sql += " WHERE fetched_at >= ?"
+            params = (since,)
+        return self.conn.execute(sql + " ORDER BY fetched_at, id", params).fetchall()
+
     def known_urls(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT url FROM articles")}
 

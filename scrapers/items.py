@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.archive import Fetched
 
-@dataclass
-class RawPage:
-    url: str  # the site URL the page stands for (https://www.almodon.com/...)
-    fetch_url: str  # the URL actually fetched (differs when crawling the replica)
-    status: int
-    headers: dict[str, str]  # response headers, first value of each, lower-case names
-    body: bytes
-    fetched_at: str  # UTC 'YYYY-MM-DDTHH:MM:SSZ' when the response arrived
-    via: str = ""  # how it was discovered: rss | sitemap | listing | home | url | refresh
+
+@dataclass(repr=False)
+class RawPage(Fetched):
+    """A fetched page (url, bytes, headers, fetch time) plus how the crawl found it."""
+
+    via: str = ""  # rss | sitemap | listing | home | url | refresh
     meta: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:  # keep logs readable: never print the body

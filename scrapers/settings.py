@@ -41,7 +41,12 @@ ALMODON_LATEST_LISTING_PAGES = 2
 # Sitemap months read in `latest` mode (the current and previous month).
 ALMODON_LATEST_SITEMAP_MONTHS = 2
 
+# Raw WARC archive (default: a warc/ folder beside the database), rotated at this size.
+ALMODON_WARC_DIR = None
+ALMODON_WARC_MAX_BYTES = 256 * 1024 * 1024
+
 ITEM_PIPELINES = {
+    "pipelines.scrapy_pipelines.ArchivePipeline": 100,
     "pipelines.scrapy_pipelines.ExtractPipeline": 300,
     "pipelines.scrapy_pipelines.ValidatePipeline": 400,
     "pipelines.scrapy_pipelines.NormalisePipeline": 500,

@@ -51,7 +51,9 @@ def split_credit(printed: str | None) -> tuple[str | None, str | None]:
         return None, None
     m = _CREDIT_PARENS.search(text)
     if m and len(m.group(1).split()) <= 5 and m.group(1).strip() not in _NOT_CREDITS:
-        return clean(text[: m.start()]) or None, clean(m.group(1))
+        credit = clean(m.group(1))
+        label = _CREDIT_LABEL.match(credit)
+        return clean(text[: m.start()]) or None, clean(label.group(1)) if label else credit
     m = _CREDIT_LABEL.search(text)
     if m:
         return clean(text[: m.start()]) or None, clean(m.group(1))

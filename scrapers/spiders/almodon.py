@@ -74,7 +74,7 @@ class AlmodonSpider(scrapy.Spider):
     def classify(self, url: str) -> urls.UrlInfo:
         return urls.classify(self.site_url(url), self.extra_hosts)
 
-    def _in_window(self, day: str | None) -> bool:
+    def in_window(self, day: str | None) -> bool:
         if not day or self.mode != "archive":
             return True
         d = date.fromisoformat(day[:10])
@@ -92,7 +92,7 @@ class AlmodonSpider(scrapy.Spider):
         if self.mode == "latest" and info.canonical in self.known_urls:
             stats.inc_value("almodon/discovery/already_stored")
             return None
-        if not self._in_window(info.url_date):
+        if not self.in_window(info.url_date):
             stats.inc_value("almodon/discovery/out_of_range")
             return None
         stats.inc_value(f"almodon/discovery/{via}")

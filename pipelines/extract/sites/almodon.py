@@ -21,7 +21,7 @@ from lxml import etree
 
 from .. import dates, generic
 from ..blocks import is_chrome
-from ..boilerplate import UPDATE_LINE
+from ..boilerplate import UPDATE_LINE, is_boilerplate
 from ..page import Page
 from ..text import clean
 from ..timestamps import Timestamp
@@ -92,20 +92,38 @@ def body_container(page: Page) -> etree._Element | None:
     return None
 
 
-def authors(page: Page) -> list[str]:
-    """Names printed after the ``الكاتب`` label of the author box (never the other-articles list)."""
-    names: list[str] = []
-    for el in page.tree.iter():
-        if not isinstance(el.tag, str) or el.tag in {"script", "style"}:
-            continue
-        if clean(el.text) != AUTHOR_LABEL or len(el):
-            continue
-        for text in el.xpath("following::text()[normalize-space()][position() <= 3]"):
-            name = clean(text)
-            if name == AUTHOR_LABEL or not name:
-                continue
-            names.extend(_split_names(name))
+def _author_labels(page: Page) -> list[etree._Element]:
+    """Elements whose own text is the ``الكاتب`` label (with or without a colon)."""
+    return [
+        el for el in page.tree.iter()
+        if isinstance(el.tag, str) and el.tag not in {"script", "style"}
+        and clean(el.text).rstrip(":：").strip() == AUTHOR_LABEL and not len(el)
+    ]
+
+
+def author_box(label: etree._Element) -> etree._Element:
+    """The author box around a ``الكاتب`` label: the largest ancestor that still holds only a
+    short text (label, name, maybe a photo)."""
+    box = label
+    for anc in label.iterancestors():
+        if anc.tag in {"article", "main", "body"} or len(clean(anc.text_content())) > 120:
             break
+        box = anc
+    return box
+
+
+def authors(page: Page) -> list[str]:
+    """Names printed in the author box after the ``الكاتب`` label (never the other-articles
+    list); else the era's byline selectors; else a printed byline (``بقلم: …``)."""
+    names: list[str] = []
+    for label in _author_labels(page):
+        box = author_box(label)
+        texts = [clean(t) for t in box.xpath(".//text()")]
+        after = texts[texts.index(clean(label.text)) + 1:] if clean(label.text) in texts else []
+        for text in after:
+            if text and not is_boilerplate(text):
+                names.extend(_split_names(text))
+                break
     if not names:
         el = _first(page, AUTHOR_SELECTORS)
         if el is not None:
@@ -170,11 +188,16 @@ def extract(page: Page) -> dict:
     found_tags = generic.tags(page)
     if found_tags:
         out["tags"] = found_tags
+    boxes = [author_box(label) for label in _author_labels(page)]
+
+    def skip_here(el: etree._Element) -> bool:
+        return skip(el) or any(el is box for box in boxes)
+
     container = body_container(page)
     if container is not None:
         region = generic.region_of(container, head_el)
-        imgs = generic.images(page, region, skip)
-        paragraphs = generic.paragraphs(container, head, imgs, names, skip)
+        imgs = generic.images(page, region, skip_here)
+        paragraphs = generic.paragraphs(container, head, imgs, names, skip_here)
         if paragraphs:
             out["paragraphs"] = paragraphs
         if imgs:

@@ -1,0 +1,142 @@
+"""The raw archive: every fetched page kept as a WARC response record (warcio, one gzip member
+per record, files rotated by size), indexed in the ``raw_pages`` table so any page can be read
+back and re-extracted without the network.
+
+No Scrapy import: the crawl's ArchivePipeline, ``almodon reparse`` and ``almodon import-warc`` use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found"}
+
+
+@dataclass
+class Fetched:
+    """A fetched page, as the crawl saw it or as an archive holds it."""
+
+    url: str  # the site URL the page stands for
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    fetched_at: str = ""  # UTC 'YYYY-MM-DDTHH:MM:SSZ'
+    fetch_url: str | None = None  # where it was actually fetched from, when different
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+def _warc_date(fetched_at: str) -> str:
+    return fetched_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class WarcWriter:
+    """Appends response records to ``<dir>/almodon-<stamp>-<n>.warc.gz``, rotating by size."""
+
+    def __init__(self, directory: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.dir = Path(directory)
+        self.max_bytes = max_bytes
+        self._file = None
+        self._path: Path | None = None
+        self._serial = 0
+
+    def _open(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        while True:
+            self._serial += 1
+            path = self.dir / f"almodon-{stamp}-{self._serial:05d}.warc.gz"
+            if not path.exists():
+                break
+        self._path = path
+        self._file = open(path, "ab")  # noqa: SIM115 - kept open across records, closed in close()
+
+    def write(self, page: Fetched) -> tuple[str, int, int]:
+        """Write one record; returns ``(file name, offset, length)`` for the index."""
+        if self._file is None or self._file.tell() >= self.max_bytes:
+            self.close()
+            self._open()
+        reason = _REASONS.get(page.status, "Status")
+        http_headers = StatusAndHeaders(
+            f"{page.status} {reason}",
+            [(k, v) for k, v in page.headers.items() if k not in {"content-length", "transfer-encoding", "content-encoding"}],
+            protocol="HTTP/1.1",
+        )
+        warc_headers = {"WARC-Date": _warc_date(page.fetched_at)}
+        if page.fetch_url and page.fetch_url != page.url:
+            warc_headers["WARC-Fetched-From"] = page.fetch_url
+        writer = WARCWriter(self._file, gzip=True)
+        record = writer.create_warc_record(
+            page.url, "response", payload=io.BytesIO(page.body), length=len(page.body),
+            http_headers=http_headers, warc_headers_dict=warc_headers,
+        )
+        offset = self._file.tell()
+        writer.write_record(record)
+        self._file.flush()
+        return self._path.name, offset, self._file.tell() - offset
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _from_record(record) -> Fetched | None:
+    if record.rec_type != "response" or record.http_headers is None:
+        return None
+    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+    status = int(record.http_headers.get_statuscode() or 0)
+    headers = {k.lower(): v for k, v in record.http_headers.headers}
+    return Fetched(
+        url=url.strip("<>"),
+        body=record.content_stream().read(),
+        status=status,
+        headers=headers,
+        fetched_at=_normalise_date(record.rec_headers.get_header("WARC-Date") or ""),
+        fetch_url=record.rec_headers.get_header("WARC-Fetched-From"),
+    )
+
+
+def _normalise_date(value: str) -> str:
+    """WARC-Date (ISO, maybe with fractions) → 'YYYY-MM-DDTHH:MM:SSZ'."""
+    if not value:
+        return ""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_at(path: str | Path, offset: int) -> Fetched | None:
+    """The record at ``offset`` of a WARC file (as indexed in ``raw_pages``)."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for record in ArchiveIterator(fh):
+            return _from_record(record)
+    return None
+
+
+def iter_warc(path: str | Path) -> Iterator[Fetched]:
+    """Every HTTP response in a WARC file (``.warc`` or ``.warc.gz``), in file order."""
+    with open(path, "rb") as fh:
+        for record in ArchiveIterator(fh):
+            page = _from_record(record)
+            if page is not None:
+                yield page
