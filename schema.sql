@@ -156,6 +156,21 @@ CREATE TABLE IF NOT EXISTS raw_pages (
 );
 CREATE INDEX IF NOT EXISTS raw_pages_url ON raw_pages(url, fetched_at);
 
+-- One row per page extracted and stored in a run: which layer filled each field. This is what
+-- `almodon health` reads to see fill rates and layer shares per run and per day.
+CREATE TABLE IF NOT EXISTS extractions (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER REFERENCES crawl_runs(id),
+    url          TEXT NOT NULL,
+    section      TEXT,
+    fetched_at   TEXT NOT NULL,
+    outcome      TEXT NOT NULL,                      -- new | updated | unchanged
+    fields       TEXT NOT NULL,                      -- JSON {field: layer or null}
+    conflicts    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS extractions_run ON extractions(run_id);
+CREATE INDEX IF NOT EXISTS extractions_day ON extractions(substr(fetched_at, 1, 10));
+
 -- Pages fetched but not stored as articles, with the reason (listing, soft404, http_404, …).
 CREATE TABLE IF NOT EXISTS skipped_pages (
     id         INTEGER PRIMARY KEY,

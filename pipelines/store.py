@@ -151,6 +151,7 @@ class Store:
                 "SELECT id, content_hash, version FROM articles WHERE url = ?", (record["url"],)
             ).fetchone()
             if old is not None and old["content_hash"] == row["content_hash"]:
+                self._log_extraction(record, "unchanged", run_id, fetched_at)
                 self.conn.execute(
                     "UPDATE articles SET last_checked_at = ?, last_fetched_at = ?, last_run_id = ?, "
                     "http_status = coalesce(?, http_status), etag = coalesce(?, etag), "
@@ -195,7 +196,16 @@ class Store:
                  record["headline"], row["body"], _json(record), _json(changed), run_id),
             )
             self._replace_children(article_id, record)
+            self._log_extraction(record, outcome, run_id, fetched_at)
         return outcome
+
+    def _log_extraction(self, record: dict, outcome: str, run_id: int | None, fetched_at: str) -> None:
+        self.conn.execute(
+            "INSERT INTO extractions (run_id, url, section, fetched_at, outcome, fields, conflicts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, record["url"], record.get("section"), fetched_at, outcome,
+             _json(field_layers(record)), len(record.get("conflicts") or [])),
+        )
 
     def _replace_children(self, article_id: int, record: dict) -> None:
         c = self.conn
@@ -248,6 +258,20 @@ class Store:
 
     def known_urls(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT url FROM articles")}
+
+
+def field_layers(record: dict) -> dict[str, str | None]:
+    """Which layer filled each field of a record (``None``: the field is empty). Captions and
+    credits count as filled when at least one image has one."""
+    sources = record.get("sources") or {}
+    images = record.get("images") or []
+    out = {f: (sources.get(f) if record.get(key) else None) for f, key in (
+        ("headline", "headline"), ("authors", "authors"), ("published", "published_date"),
+        ("modified", "modified_at"), ("paragraphs", "paragraphs"), ("images", "images"),
+        ("tags", "tags"), ("section_name", "section_name"), ("summary", "summary"))}
+    out["captions"] = sources.get("images") if any(i.get("caption") for i in images) else None
+    out["credits"] = sources.get("images") if any(i.get("credit") for i in images) else None
+    return out
 
 
 def _article_row(record: dict) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -166,6 +169,7 @@ TABLE: list[tuple[str, str | None]] = [
     ("26/04/2024 21:43 بتوقيت لبنان", "2024-04-26T18:43:00Z"),
     ("26/04/2024 18:43 بتوقيت غرينتش", "2024-04-26T18:43:00Z"),
     ("26/04/2024 18:43 GMT", "2024-04-26T18:43:00Z"),
+    ("26/04/2024 21:43 (GMT+3)", "2024-04-26T18:43:00Z"),
     ("21:43 - 26/04/2024", "2024-04-26T18:43:00Z"),
     ("الساعة 21:43 من يوم الجمعة 26/04/2024", "2024-04-26T18:43:00Z"),
     ("26/04/2024 25:10", "2024-04-26"),  # impossible time: the date alone
@@ -346,6 +350,13 @@ def test_zone_data_is_the_pinned_package():
 
     assert dates.TZDATA_VERSION == tzdata.IANA_VERSION
     assert str(BEIRUT) == "Asia/Beirut"
+
+
+def test_zone_pickles_and_copies():
+    aware = datetime(2024, 10, 26, 23, 30, fold=1, tzinfo=BEIRUT)
+    for clone in (pickle.loads(pickle.dumps(aware)), copy.deepcopy(aware)):
+        assert clone.tzinfo is BEIRUT and clone.fold == 1
+        assert clone.utcoffset() == timedelta(hours=2)
 
 
 def test_make_timestamp_date_is_day_precision():
@@ -783,3 +794,18 @@ def test_dates_report_without_and_with_bad_reference():
     assert dates_report("أمس", reference="2024-04-26")[0]["date"] == "2024-04-25"
     with pytest.raises(ValueError):
         dates_report("أمس", reference="yesterday")
+
+
+# --- robustness -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "head", ["1", "الجمعة", "منذ", "12:30", "26 نيسان", "اليوم", "كانون", "آخر تحديث", "12:30 ("]
+)
+def test_long_blank_runs_take_linear_time(head):
+    """Whitespace runs (indented HTML text) must not make the patterns backtrack quadratically."""
+    text = head + " " * 20_000 + "3" + " " * 20_000 + "x"
+    started = time.perf_counter()
+    find_dates(text, REF)
+    find_time(text)
+    assert time.perf_counter() - started < 2.0  # quadratic backtracking takes minutes here

@@ -24,6 +24,7 @@ import bisect
 import email.utils
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -164,7 +165,7 @@ class _Hit(NamedTuple):
     flags: tuple[str, ...] = ()
 
 
-_PRIORITY = {"iso": 0, "date": 1, "ago": 2, "day": 3, "time": 4}
+_PRIORITY = MappingProxyType({"iso": 0, "date": 1, "ago": 2, "day": 3, "time": 4})
 _GAP_MAX = 24
 _GAP_BREAK = re.compile(r"[\d.!?؟؛]|\n\s*\n")
 _ADJACENT = re.compile(r"[\s،,|\-:]{0,3}")

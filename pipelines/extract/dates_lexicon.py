@@ -10,30 +10,33 @@ why the patterns below spell ``ابريل`` for ``أبريل``/``إبريل``, `
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import NamedTuple
 
 # --- digits and normalisation ---------------------------------------------------------------
 
 _DIGITS = {0x0660 + i: str(i) for i in range(10)} | {0x06F0 + i: str(i) for i in range(10)}
+#: ``str.translate`` tables (plain dicts for speed; never modified).
 DIGIT_TABLE = str.maketrans(_DIGITS)
-
 #: One-to-one replacements (the text keeps its length, so offsets stay valid).
-_REPLACE = {
-    **_DIGITS,
-    **dict.fromkeys(map(ord, "أإآٱ"), "ا"),
-    **dict.fromkeys(map(ord, "ىی"), "ي"),
-    ord("ئ"): "ي",
-    ord("ؤ"): "و",
-    ord("ة"): "ه",
-    ord("ک"): "ك",
-    ord("٫"): ".",
-    **dict.fromkeys(map(ord, "\u2044\u2215"), "/"),
-    **dict.fromkeys([*range(0x2010, 0x2016), 0x2212], "-"),
-    **dict.fromkeys([0x00A0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000], " "),
-}
+_TABLE = str.maketrans(
+    {
+        **_DIGITS,
+        **dict.fromkeys(map(ord, "أإآٱ"), "ا"),
+        **dict.fromkeys(map(ord, "ىی"), "ي"),
+        ord("ئ"): "ي",
+        ord("ؤ"): "و",
+        ord("ة"): "ه",
+        ord("ک"): "ك",
+        ord("٫"): ".",
+        **dict.fromkeys(map(ord, "\u2044\u2215"), "/"),
+        **dict.fromkeys([*range(0x2010, 0x2016), 0x2212], "-"),
+        **dict.fromkeys([0x00A0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000], " "),
+    }
+)
+del _DIGITS
 #: Characters dropped outright: harakat and tanween, superscript alef, tatweel, bidi/zero-width.
 _DROP = re.compile("[\u064b-\u065f\u0670\u0640\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_TABLE = str.maketrans(_REPLACE)
 
 
 class Normalized(NamedTuple):
@@ -75,9 +78,9 @@ _NOT_AR_AFTER = rf"(?![{AR}])"
 #: (pattern, month) - Levantine, MSA/Egyptian (with spelling variants) and Iraqi ``مايس``.
 # fmt: off
 MONTHS: tuple[tuple[str, int], ...] = (
-    (r"كانون\s*(?:ال)?ثاني", 1), (r"شباط", 2), (r"اذار", 3), (r"نيسان", 4), (r"ايار", 5),
-    (r"حزيران", 6), (r"تموز", 7), (r"اب", 8), (r"ايلول", 9), (r"تشرين\s*(?:ال)?اول", 10),
-    (r"تشرين\s*(?:ال)?ثاني", 11), (r"كانون\s*(?:ال)?اول", 12),
+    (r"كانون\s*+(?:ال)?ثاني", 1), (r"شباط", 2), (r"اذار", 3), (r"نيسان", 4), (r"ايار", 5),
+    (r"حزيران", 6), (r"تموز", 7), (r"اب", 8), (r"ايلول", 9), (r"تشرين\s*+(?:ال)?اول", 10),
+    (r"تشرين\s*+(?:ال)?ثاني", 11), (r"كانون\s*+(?:ال)?اول", 12),
     (r"يناير", 1), (r"فبراير", 2), (r"مارس", 3), (r"ابريل", 4), (r"مايو", 5), (r"مايس", 5),
     (r"يوني[وه]", 6), (r"يولي[وه]", 7), (r"اغسطس", 8), (r"سبتمبر", 9), (r"اكتوبر", 10),
     (r"نوفمبر", 11), (r"ديسمبر", 12),
@@ -93,18 +96,20 @@ MONTH = (
 )
 
 #: Weekday stem (after ``ال``, without the final hamza) -> ``date.weekday()``.
-WEEKDAYS = {"اثنين": 0, "ثلاثا": 1, "اربعا": 2, "خميس": 3, "جمعه": 4, "سبت": 5, "احد": 6}
+WEEKDAYS = MappingProxyType(
+    {"اثنين": 0, "ثلاثا": 1, "اربعا": 2, "خميس": 3, "جمعه": 4, "سبت": 5, "احد": 6}
+)
 WEEKDAY = _NOT_AR_BEFORE + r"ال(?:اثنين|ثلاثاء?|اربعاء?|خميس|جمعه|سبت|احد)" + _NOT_AR_AFTER
 
 #: Number words that may stand for the count in relative forms (``منذ ثلاث ساعات``).
 # fmt: off
-NUMBER_WORDS = {
+NUMBER_WORDS = MappingProxyType({
     "ثلاث": 3, "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5, "خمسه": 5, "ست": 6, "سته": 6,
     "سبع": 7, "سبعه": 7, "ثماني": 8, "ثمان": 8, "ثمانيه": 8, "تسع": 9, "تسعه": 9,
     "عشر": 10, "عشره": 10,
-}
+})
 #: Relative units: word -> (unit, count implied by the word or None when a number is needed).
-UNITS = {
+UNITS = MappingProxyType({
     "ثانيه": ("seconds", 1), "ثانيتين": ("seconds", 2), "ثانيتان": ("seconds", 2),
     "ثوان": ("seconds", None), "ثواني": ("seconds", None),
     "دقيقه": ("minutes", 1), "دقيقتين": ("minutes", 2), "دقيقتان": ("minutes", 2),
@@ -113,17 +118,17 @@ UNITS = {
     "يوم": ("days", 1), "يومين": ("days", 2), "يومان": ("days", 2), "ايام": ("days", None),
     "اسبوع": ("weeks", 1), "اسبوعين": ("weeks", 2), "اسبوعان": ("weeks", 2),
     "اسابيع": ("weeks", None),
-}
+})
 
 #: Meridiem words -> rule name used by :func:`apply_meridiem`.
-MERIDIEMS = {
+MERIDIEMS = MappingProxyType({
     "ص": "am", "صباحا": "am", "صباح": "am", "am": "am", "a.m.": "am",
     "م": "pm", "مساء": "pm", "مساءا": "pm", "مسا": "pm", "عصرا": "pm", "عصر": "pm",
     "بعد الظهر": "pm", "pm": "pm", "p.m.": "pm",
     "ظهرا": "noon", "ظهر": "noon", "الظهر": "noon",
     "فجرا": "dawn", "فجر": "dawn", "الفجر": "dawn",
     "ليلا": "night", "ليل": "night",
-}
+})
 # fmt: on
 
 
@@ -134,7 +139,7 @@ def _alternation(words) -> str:
 # --- compiled patterns ------------------------------------------------------------------------
 
 _YEAR = r"(?P<y>\d{4})(?!\d)(?!\s*ه" + _NOT_AR_AFTER + ")"  # not a Hijri year ``1445 هـ``
-_WEEKDAY_PREFIX = rf"(?:(?P<wd>{WEEKDAY})\s*[،,|:\-]?\s*(?:الموافق\s*)?)?"
+_WEEKDAY_PREFIX = rf"(?:(?P<wd>{WEEKDAY})\s*+[،,|:\-]?\s*+(?:الموافق\s*+)?)?"
 _NO_DIGIT_BEFORE = r"(?<!\d)(?<!\d[./\-])"
 _NO_DIGIT_AFTER = r"(?!\d)(?![./]\d)"
 
@@ -156,24 +161,25 @@ DMY = re.compile(
 #: ``26 نيسان 2024``, ``26 نيسان (أبريل) 2024``, ``26 نيسان/أبريل 2024``, ``26 أبريل (نيسان)``.
 NAMED = re.compile(
     _WEEKDAY_PREFIX
-    + r"(?<!\d)(?P<d>\d{1,2})\s*-?\s*(?:من\s+)?(?:شهر\s+)?"
-    + rf"(?P<mon>{MONTH})(?:\s*[/\\\-(،,]?\s*(?P<mon2>{MONTH})\s*\)?)?"
-    + r"\s*[،,\-/]?\s*(?:(?:من\s+)?(?:العام|عام|سنه)\s+)?"
+    + r"(?<!\d)(?P<d>\d{1,2})\s*+-?\s*+(?:من\s++)?(?:شهر\s++)?"
+    + rf"(?P<mon>{MONTH})(?:\s*+[/\\\-(،,]?\s*+(?P<mon2>{MONTH})\s*+\)?)?"
+    + r"\s*+[،,\-/]?\s*+(?:(?:من\s++)?(?:العام|عام|سنه)\s++)?"
     + _YEAR
 )
 #: A time of day, with optional seconds, meridiem word and zone note.
+#: (Runs of spaces use possessive ``\s*+``: no backtracking, linear time on long blank runs.)
 _MERIDIEM = rf"(?P<ap>{_alternation(MERIDIEMS)})(?![{AR}\w])"
 _ZONE = (
-    r"\(?\s*(?:(?:بتوقيت|توقيت)\s*)?"
-    r"(?:(?P<beirut>بيروت|لبنان)|(?P<utc>غرينتش|غرينيتش|جرينتش|gmt|utc))\s*\)?"
-)
+    r"\(?\s*+(?:(?:بتوقيت|توقيت)\s*+)?"
+    r"(?:(?P<beirut>بيروت|لبنان)|(?P<utc>غرينتش|غرينيتش|جرينتش|gmt|utc)(?!\s*[+-]\s*\d))\s*+\)?"
+)  # "GMT+3" is not UTC: the note is then left out and the time read as Beirut time
 TIME = re.compile(
     r"(?<![\d.])(?<!\d:)(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?!\d)(?![:.]\d)"
-    + rf"(?:\s*{_MERIDIEM})?(?:\s*{_ZONE})?",
+    + rf"(?:\s*+{_MERIDIEM})?(?:\s*+{_ZONE})?",
     re.IGNORECASE,
 )
 #: The site's update line; the time after it wins over other times in the same text.
-UPDATE = re.compile(r"اخر\s*تحديث\s*:?\s*")
+UPDATE = re.compile(r"اخر\s*+تحديث\s*+:?\s*+")
 #: ISO 8601 inside free text: needs a ``T`` or an explicit offset to count as machine form.
 ISO_IN_TEXT = re.compile(
     r"(?<![\d.])\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
@@ -186,18 +192,18 @@ _UNIT = _alternation(UNITS)
 #: ``منذ يوم الجمعة`` (since Friday) or ``قبل 5 دقائق من`` (five minutes before ...).
 RELATIVE = re.compile(
     _NOT_AR_BEFORE
-    + r"(?:منذ|قبل)\s+(?:(?:حوالي|نحو|قرابه)\s+)?"
-    + rf"(?:(?P<n>{_COUNT})\s*)?(?P<unit>{_UNIT}){_NOT_AR_AFTER}"
-    + rf"(?:\s*و\s*(?:(?P<frac>نصف|ربع){_NOT_AR_AFTER}"
-    + rf"|(?:(?P<n2>{_COUNT})\s*)?(?P<unit2>{_UNIT}){_NOT_AR_AFTER}))?"
+    + r"(?:منذ|قبل)\s++(?:(?:حوالي|نحو|قرابه)\s++)?"
+    + rf"(?:(?P<n>{_COUNT})\s*+)?(?P<unit>{_UNIT}){_NOT_AR_AFTER}"
+    + rf"(?:\s*+و\s*+(?:(?P<frac>نصف|ربع){_NOT_AR_AFTER}"
+    + rf"|(?:(?P<n2>{_COUNT})\s*+)?(?P<unit2>{_UNIT}){_NOT_AR_AFTER}))?"
     + rf"(?!\s*(?:ال[{AR}]|من{_NOT_AR_AFTER}))"
 )
 #: ``اليوم``, ``أمس``, ``البارحة``, ``أول أمس`` (optionally with the weekday after it).
 RELATIVE_DAY = re.compile(
     _NOT_AR_BEFORE
-    + r"و?(?P<word>اليوم|(?:اول\s+(?:من\s+)?)?(?:ال)?امس|البارحه)"
+    + r"و?(?P<word>اليوم|(?:اول\s++(?:من\s++)?)?(?:ال)?امس|البارحه)"
     + _NOT_AR_AFTER
-    + rf"(?:\s*[،,]?\s*(?P<wd>{WEEKDAY}))?"
+    + rf"(?:\s*+[،,]?\s*+(?P<wd>{WEEKDAY}))?"
     + rf"(?!\s+ال[{AR}])"
 )
 

@@ -17,6 +17,21 @@ from .timestamps import PRECISIONS, Timestamp
 __all__ = ["BEIRUT", "TZDATA_VERSION", "localize", "make_timestamp"]
 
 
+class _PinnedZone(ZoneInfo):
+    """A zone read from the pinned ``tzdata`` package that pickles and copies as :data:`BEIRUT`.
+
+    (A plain ``ZoneInfo.from_file`` zone refuses ``pickle`` and ``copy.deepcopy``, and so would
+    every aware datetime carrying it.)
+    """
+
+    def __reduce__(self):
+        return (_beirut, ())
+
+
+def _beirut() -> ZoneInfo:
+    return BEIRUT
+
+
 def _load_beirut() -> tuple[ZoneInfo, str]:
     """``Asia/Beirut`` from the pinned ``tzdata`` package, else from the system zone files.
 
@@ -28,11 +43,12 @@ def _load_beirut() -> tuple[ZoneInfo, str]:
 
         zone_file = importlib.resources.files("tzdata").joinpath("zoneinfo/Asia/Beirut")
         with zone_file.open("rb") as fh:
-            return ZoneInfo.from_file(fh, key="Asia/Beirut"), tzdata.IANA_VERSION
+            return _PinnedZone.from_file(fh, key="Asia/Beirut"), tzdata.IANA_VERSION
     except (ImportError, OSError, ValueError):  # pragma: no cover - tzdata is a dependency
         return ZoneInfo("Asia/Beirut"), "system"
 
 
+#: ``Asia/Beirut``; ``TZDATA_VERSION`` is the IANA release it comes from (e.g. ``2026f``).
 BEIRUT, TZDATA_VERSION = _load_beirut()
 
 
