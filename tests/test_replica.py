@@ -210,8 +210,10 @@ def test_author_listing_endpoint_pages(rep):
                 seen.append(unquote(href))
             page += 1
         assert seen == [e.path for e in rep.site.entries if name in e.authors]
-        status, _, body = get(rep, f"/author/{uid}")
+        status, _, body = get(rep, f"/author/{uid}")  # generated, or the x-author fixture
         assert status == 200 and name in body.decode()
+        first = lxml.html.fromstring(body).xpath('//div[@class="left-right-wrapper"]//a/@href')
+        assert [unquote(h) for h in first] == seen[: len(first)] and first
     assert get(rep, "/getallauthorarticles/1/00000000-0000-0000-0000-000000000000")[0] == 404
 
 

@@ -62,7 +62,7 @@ class Entry:
     headline: str
     authors: tuple[str, ...]
     date: str  # Beirut calendar date, YYYY-MM-DD
-    published: datetime  # aware; midnight Beirut when only the day is known
+    published: datetime  # UTC; the start of the Beirut day when only the day is known
     precise: bool  # published carries a time of day
     modified: datetime | None
     summary: str
@@ -108,7 +108,7 @@ def _entry(path: str, golden: dict, pinned: int | None) -> Entry:
         headline=golden["headline"],
         authors=tuple(a if isinstance(a, str) else a["name"] for a in golden.get("authors") or []),
         date=date,
-        published=published or datetime.fromisoformat(date).replace(tzinfo=BEIRUT),
+        published=published or datetime.fromisoformat(date).replace(tzinfo=BEIRUT).astimezone(UTC),
         precise=published is not None,
         modified=_instant(golden.get("modified_at")),
         summary=golden.get("summary") or paragraphs[0] or golden["headline"],
@@ -148,8 +148,9 @@ def load(
 
 
 # -- HTML -------------------------------------------------------------------------------------
-def _w3c(e: Entry, when: datetime) -> str:
-    return when.astimezone(BEIRUT).isoformat() if e.precise or when is e.modified else e.date
+def _lastmod(e: Entry) -> str:
+    """W3C datetime in Beirut time, or the bare date when the page gives no time at all."""
+    return e.updated.astimezone(BEIRUT).isoformat() if e.precise or e.modified else e.date
 
 
 def _href(e: Entry, absolute: bool) -> str:
@@ -377,8 +378,7 @@ class Site:
 
     def _urlset(self, items: list[Entry]) -> bytes:
         rows = "".join(
-            f"<url><loc>{e.link}</loc><lastmod>{_w3c(e, e.updated)}</lastmod></url>\n"
-            for e in items
+            f"<url><loc>{e.link}</loc><lastmod>{_lastmod(e)}</lastmod></url>\n" for e in items
         )
         return _xml("urlset", rows)
 
