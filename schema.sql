@@ -104,6 +104,12 @@ CREATE TABLE IF NOT EXISTS article_versions (
     UNIQUE (article_id, version)
 );
 
+-- Other URLs that led to an article (e.g. numeric-era links redirecting to it), canonical form.
+CREATE TABLE IF NOT EXISTS article_aliases (
+    url        TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+);
+
 CREATE TABLE IF NOT EXISTS images (
     id          INTEGER PRIMARY KEY,
     article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from . import records
 from .archive import Fetched
-from .extract import NotAnArticle, extract
+from .extract import NotAnArticle, extract, urls
 from .store import Store
 
 
@@ -51,9 +51,11 @@ def validate_record(record: dict, page: Fetched) -> dict:
 
 def store_record(store: Store, record: dict, page: Fetched, run_id: int | None) -> str:
     """Step 4: upsert; returns new / updated / unchanged."""
+    redirected = getattr(page, "meta", {}).get("redirected_from", [])
+    aliases = [c for c in (urls.canonicalize(u) for u in [*redirected, page.url]) if c]
     return store.upsert(
         record, run_id=run_id, fetched_at=page.fetched_at or None, http_status=page.status,
-        etag=page.headers.get("etag"), last_modified=page.headers.get("last-modified"),
+        etag=page.headers.get("etag"), last_modified=page.headers.get("last-modified"), aliases=aliases,
     )
 
 

@@ -14,6 +14,22 @@ MAX_HEADLINE = 500
 
 
 @dataclass
+class Alias:
+    """Other URLs (``aliases``) that redirect to the article stored under ``url``."""
+
+    aliases: list[str]
+    url: str
+
+
+@dataclass
+class NotModified:
+    """A conditional re-visit answered 304: the stored article ``url`` is still current."""
+
+    url: str
+    page: object
+
+
+@dataclass
 class FetchedRecord:
     """An extracted record travelling with the raw page it came from."""
 

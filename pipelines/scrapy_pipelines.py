@@ -53,6 +53,7 @@ class RunLedger:
         self.skipped: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.blocked = 0
+        self.pending_aliases: list[records.Alias] = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -130,6 +131,8 @@ class RunLedger:
         stats.set_value("almodon/status", status)
         self.warc.close()
         if self.store is not None:
+            for alias in self.pending_aliases:
+                self.store.add_aliases(alias.url, alias.aliases)
             self.store.finish_run(self.run_id, counts, status=status, exit_code=code, finish_reason=reason)
             self.store.close()
             self.store = None
@@ -164,7 +167,7 @@ class ArchivePipeline(_Step):
     archived one for the same URL is not written twice."""
 
     def process_item(self, item):
-        if isinstance(item, RawPage):
+        if isinstance(item, RawPage) and item.status == 200:
             self.ledger.archive(item)
         return item
 
@@ -175,6 +178,8 @@ class ExtractPipeline(_Step):
     def process_item(self, item):
         if not isinstance(item, RawPage):
             return item
+        if item.status == 304:
+            return records.NotModified(url=item.meta.get("linked_as") or item.url, page=item)
         hosts = getattr(self.crawler.spider, "extra_hosts", ())
         try:
             return records.FetchedRecord(record=process.extract_record(item, hosts), page=item)
@@ -211,8 +216,13 @@ class StorePipeline(_Step):
     """Upsert into SQLite through the run's Store; count new / updated / unchanged."""
 
     def process_item(self, item):
-        if not isinstance(item, records.FetchedRecord):
-            return item
         ledger = self.ledger
-        ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id))
+        if isinstance(item, records.NotModified):
+            ledger.store.touch(item.url, fetched_at=item.page.fetched_at, run_id=ledger.run_id)
+            ledger.count("unchanged")
+            ledger.count("not_modified")
+        elif isinstance(item, records.FetchedRecord):
+            ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id))
+        elif isinstance(item, records.Alias):
+            ledger.pending_aliases.append(item)  # its article may still be in flight
         return item

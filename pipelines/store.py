@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Self
 
 from .extract import media
+from .extract.urls import canonicalize
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 #: Numbered migrations for databases made by an older schema.sql: (version, description, SQL).
@@ -94,7 +95,13 @@ class Store:
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, *, job: str = "crawl", mode: str | None = None, base_url: str | None = None,
                   args: dict | None = None) -> int:
+        """A new ``crawl_runs`` row. Runs still marked ``running`` are from a process that died
+        (the caller holds the database lock), so they are marked ``interrupted``."""
         with self.conn:
+            self.conn.execute(
+                "UPDATE crawl_runs SET status = 'interrupted', exit_code = coalesce(exit_code, -9) "
+                "WHERE status = 'running'"
+            )
             cur = self.conn.execute(
                 "INSERT INTO crawl_runs (started_at, job, mode, base_url, args) VALUES (?, ?, ?, ?, ?)",
                 (utcnow(), job, mode, base_url, _json(args or {})),
@@ -139,7 +146,7 @@ class Store:
     # -- articles ---------------------------------------------------------------------------
     def upsert(self, record: dict, *, run_id: int | None = None, fetched_at: str | None = None,
                http_status: int | None = None, etag: str | None = None,
-               last_modified: str | None = None) -> str:
+               last_modified: str | None = None, aliases: list[str] | tuple = ()) -> str:
         """Insert or update one article record. Returns ``new`` / ``updated`` / ``unchanged``.
 
         An unchanged re-visit only touches ``last_checked_at``; a changed one keeps the old
@@ -150,6 +157,8 @@ class Store:
             old = self.conn.execute(
                 "SELECT id, content_hash, version FROM articles WHERE url = ?", (record["url"],)
             ).fetchone()
+            if old is not None:
+                self._add_aliases(old["id"], record["url"], aliases)
             if old is not None and old["content_hash"] == row["content_hash"]:
                 self._log_extraction(record, "unchanged", run_id, fetched_at)
                 self.conn.execute(
@@ -196,8 +205,25 @@ class Store:
                  record["headline"], row["body"], _json(record), _json(changed), run_id),
             )
             self._replace_children(article_id, record)
+            self._add_aliases(article_id, record["url"], aliases)
             self._log_extraction(record, outcome, run_id, fetched_at)
         return outcome
+
+    def add_aliases(self, url: str, aliases) -> int:
+        """Record URLs that lead to the stored article ``url`` (no-op if it is not stored)."""
+        canon = [c for c in (canonicalize(a) for a in aliases) if c]
+        with self.conn:
+            row = self.conn.execute("SELECT id FROM articles WHERE url = ?", (url,)).fetchone()
+            if row is None:
+                return 0
+            self._add_aliases(row[0], url, canon)
+        return len(canon)
+
+    def _add_aliases(self, article_id: int, url: str, aliases) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?, ?)",
+            [(a, article_id) for a in aliases if a and a != url],
+        )
 
     def _log_extraction(self, record: dict, outcome: str, run_id: int | None, fetched_at: str) -> None:
         self.conn.execute(
@@ -230,6 +256,33 @@ class Store:
             tag_id = c.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
             c.execute("INSERT INTO article_tags VALUES (?, ?)", (article_id, tag_id))
 
+    def touch(self, url: str, *, fetched_at: str, run_id: int | None = None) -> bool:
+        """A re-visit that found the page unchanged (e.g. HTTP 304): only ``last_checked_at``."""
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE articles SET last_checked_at = ?, last_run_id = ? WHERE url = ?", (fetched_at, run_id, url)
+            )
+        return cur.rowcount > 0
+
+    def due_for_refresh(self, policy: list[tuple[int | None, int]], now: str) -> list[sqlite3.Row]:
+        """Stored articles due for a re-visit. ``policy`` is ``[(max_age_days, every_days), …]``
+        checked in order (``None``: any age): an article younger than ``max_age_days`` is due when
+        it was last checked ``every_days`` or more ago (0: every run)."""
+        rows = self.conn.execute(
+            "SELECT url, original_url, etag, last_modified_http, last_checked_at, "
+            "julianday(?) - julianday(coalesce(published_at, published_date, first_seen_at)) AS age, "
+            "julianday(?) - julianday(last_checked_at) AS since_check FROM articles ORDER BY age",
+            (now, now),
+        ).fetchall()
+        due = []
+        for row in rows:
+            for max_age, every in policy:
+                if max_age is None or (row["age"] is not None and row["age"] < max_age):
+                    if every == 0 or row["since_check"] is None or row["since_check"] >= every - 1e-6:
+                        due.append(row)
+                    break
+        return due
+
     # -- raw archive index --------------------------------------------------------------------
     def add_raw(self, *, url: str, fetch_url: str | None, warc_file: str, offset: int, length: int,
                 fetched_at: str, status: int, content_type: str | None, sha256: str,
@@ -256,8 +309,17 @@ class Store:
             params = (since,)
         return self.conn.execute(sql + " ORDER BY fetched_at, id", params).fetchall()
 
+    #: Skip reasons that say an article URL is dead for good (not worth fetching in latest mode).
+    DEAD_REASONS = ("http_404", "http_410", "soft404", "no_body", "no_headline")
+
+    def dead_urls(self) -> set[str]:
+        marks = ", ".join("?" for _ in self.DEAD_REASONS)
+        return {r[0] for r in self.conn.execute(
+            f"SELECT DISTINCT url FROM skipped_pages WHERE reason IN ({marks})", self.DEAD_REASONS)}
+
     def known_urls(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT url FROM articles")}
+        """Canonical URLs of stored articles and of the aliases that led to them."""
+        return {r[0] for r in self.conn.execute("SELECT url FROM articles UNION SELECT url FROM article_aliases")}
 
 
 def field_layers(record: dict) -> dict[str, str | None]:

@@ -3,6 +3,7 @@
     scrapy crawl almodon                                   # latest (RSS, home, listings, recent sitemaps)
     scrapy crawl almodon -a mode=archive -a since=2024-01-01 -a until=2024-12-31
     scrapy crawl almodon -a url=https://www.almodon.com/arabworld/2024/04/26/...  # one or more, comma-separated
+    scrapy crawl almodon -a mode=refresh                    # re-visit stored articles by ALMODON_REFRESH_POLICY
     scrapy crawl almodon -a base_url=http://127.0.0.1:8765  # the local replica
 
 Discovery: robots.txt ``Sitemap:`` lines (sitemap index → monthly sitemaps), ``/rss``, the home
@@ -23,16 +24,36 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
+from pipelines import records
 from pipelines.extract import urls
+from pipelines.store import Store
 from scrapers import signals
 from scrapers.items import RawPage
 
 DEFAULT_BASE_URL = urls.CANONICAL_BASE
-MODES = ("latest", "archive", "urls")
+MODES = ("latest", "archive", "urls", "refresh")
 #: Sections known from public evidence; more are discovered from the home page's links.
 SECTIONS = ("politics", "arabworld", "economy", "society", "culture", "opinion")
 BLOCK_STATUSES = {403, 406, 429}
+REDIRECTS = (301, 302, 303, 307, 308)
 _MONTH_IN_URL = re.compile(r"(20\d\d)[-/_](\d\d)")
+
+
+#: Re-visit policy for mode=refresh: "<younger than>:<every>" pairs, in days, "*" for any age.
+#: Default: articles younger than 3 days every run, younger than 30 days daily, older weekly.
+DEFAULT_POLICY = "3:0,30:1,*:7"
+
+
+def parse_policy(text: str) -> list[tuple[int | None, int]]:
+    """``"3:0,30:1,*:7"`` → ``[(3, 0), (30, 1), (None, 7)]``."""
+    policy = []
+    for part in text.split(","):
+        age, _, every = part.strip().partition(":")
+        try:
+            policy.append((None if age.strip() == "*" else int(age), int(every)))
+        except ValueError:
+            raise ValueError(f"ALMODON_REFRESH_POLICY={text!r}: expected e.g. '3:0,30:1,*:7'") from None
+    return policy
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -62,7 +83,7 @@ class AlmodonSpider(scrapy.Spider):
         self.extra_hosts = () if netloc.lower().removeprefix("www.") == "almodon.com" else (netloc,)
         self.allowed_domains = ["almodon.com", urlsplit(self.base_url).hostname]
         self.seen_keys: set[str] = set()
-        self.known_urls: set[str] = set()  # filled by RunLedger from the database (latest mode)
+        self.known_urls: set[str] = set()  # latest mode: what the database already holds
 
     # -- helpers -------------------------------------------------------------------------------
     def fetch_url(self, url: str) -> str:
@@ -80,7 +101,7 @@ class AlmodonSpider(scrapy.Spider):
         d = date.fromisoformat(day[:10])
         return (self.since is None or d >= self.since) and (self.until is None or d <= self.until)
 
-    def article_request(self, url: str, via: str):
+    def article_request(self, url: str, via: str, meta: dict | None = None):
         """A request for an article URL, or None when it is a duplicate, known, or out of range."""
         info = self.classify(url)
         if info.kind != "article" or not info.key:
@@ -96,9 +117,12 @@ class AlmodonSpider(scrapy.Spider):
             stats.inc_value("almodon/discovery/out_of_range")
             return None
         stats.inc_value(f"almodon/discovery/{via}")
+        # Redirects of article URLs (numeric-era links → current URL) are followed here, not by
+        # the middleware, so the store learns the alias even when the target was already fetched.
         return scrapy.Request(
             self.fetch_url(url), callback=self.parse_article, errback=self.failed,
-            meta={"via": via, "site_url": info.canonical},
+            meta={"via": via, "site_url": info.canonical, "dont_redirect": True,
+                  "handle_httpstatus_list": list(REDIRECTS), **(meta or {})},
         )
 
     def listing_request(self, url: str, callback, via: str, **meta):
@@ -106,7 +130,18 @@ class AlmodonSpider(scrapy.Spider):
                               meta={"via": via, **meta})
 
     # -- discovery -------------------------------------------------------------------------------
+    def _store(self) -> Store:
+        return Store(self.settings.get("ALMODON_DB") or "data/almodon.db")
+
     async def start(self):
+        if self.mode == "refresh":
+            for req in self.refresh_requests():
+                yield req
+            return
+        if self.mode == "latest":
+            with self._store() as store:
+                dead = {urls.canonicalize(u) for u in store.dead_urls()}
+                self.known_urls = store.known_urls() | (dead - {None})
         if self.mode == "urls":
             for u in self.urls:
                 req = self.article_request(u, "url")
@@ -121,6 +156,25 @@ class AlmodonSpider(scrapy.Spider):
         yield self.listing_request(f"{self.base_url}/", self.parse_listing, "home", page=1)
         for section in SECTIONS:
             yield self.listing_request(f"{self.base_url}/{section}", self.parse_listing, "listing", page=1)
+
+    def refresh_requests(self):
+        """Conditional re-visits of stored articles that the policy says are due."""
+        policy = parse_policy(self.settings.get("ALMODON_REFRESH_POLICY", DEFAULT_POLICY))
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self._store() as store:
+            due = store.due_for_refresh(policy, now)
+        self.crawler.stats.set_value("almodon/refresh/due", len(due))
+        for row in due:
+            headers = {}
+            if row["etag"]:
+                headers["If-None-Match"] = row["etag"]
+            if row["last_modified_http"]:
+                headers["If-Modified-Since"] = row["last_modified_http"]
+            yield scrapy.Request(
+                self.fetch_url(row["original_url"] or row["url"]), callback=self.parse_article,
+                errback=self.failed, headers=headers, dont_filter=True,
+                meta={"via": "refresh", "site_url": row["url"], "handle_httpstatus_list": [304]},
+            )
 
     def parse_robots(self, response):
         robots = Protego.parse(response.text)
@@ -189,7 +243,29 @@ class AlmodonSpider(scrapy.Spider):
                 yield self.listing_request(absolute, self.parse_listing, "listing", page=page + 1)
 
     # -- fetch ---------------------------------------------------------------------------------
+    def follow_redirect(self, response):
+        """An article URL answered with a redirect: request the target once, remember the alias."""
+        alias = response.meta.get("site_url")
+        location = response.headers.get("Location", b"").decode("latin-1")
+        hops = response.meta.get("hops", 0) + 1
+        target = self.classify(response.urljoin(location)) if location else None
+        if target is None or target.kind != "article" or hops > self.settings.getint("REDIRECT_MAX_TIMES", 5):
+            kind = target.kind if target else "no_location"
+            self.skip(self.site_url(response.url), f"redirect_{kind}", location[:200], response.status)
+            return
+        aliases = [*response.meta.get("aliases", []), alias]
+        if target.key in self.seen_keys:
+            yield records.Alias(aliases=aliases, url=target.canonical)
+            return
+        req = self.article_request(response.urljoin(location), response.meta.get("via", "redirect"),
+                                   meta={"aliases": aliases, "hops": hops})
+        if req is not None:
+            yield req
+
     def parse_article(self, response):
+        if response.status in REDIRECTS:
+            yield from self.follow_redirect(response)
+            return
         headers = {
             k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v
         }
@@ -203,7 +279,8 @@ class AlmodonSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             via=response.meta.get("via", ""),
             meta={"linked_as": response.meta.get("site_url"),
-                  "redirected_from": [self.site_url(u) for u in response.meta.get("redirect_urls", [])]},
+                  "redirected_from": [*response.meta.get("aliases", []),
+                                      *(self.site_url(u) for u in response.meta.get("redirect_urls", []))]},
         )
 
     def failed(self, failure):
