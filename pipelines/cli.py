@@ -106,12 +106,16 @@ def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | No
     Example: almodon reparse --db data/almodon.db --since 2026-01-01
     """
     from .jobs import reparse
+    from .lock import Locked
 
     path = Path(db)
     if not path.is_file():
         raise click.ClickException(f"no such database: {db}")
-    _report(reparse(path, since=since, warc_dir=Path(warc_dir) if warc_dir else None,
-                    into=Path(into) if into else None))
+    try:
+        _report(reparse(path, since=since, warc_dir=Path(warc_dir) if warc_dir else None,
+                        into=Path(into) if into else None))
+    except Locked as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("import-warc")
@@ -123,8 +127,12 @@ def import_warc_cmd(db: str, files: tuple[str, ...]) -> None:
     Pages of other sites are counted and skipped. Example: almodon import-warc crawl.warc.gz
     """
     from .jobs import import_warc
+    from .lock import Locked
 
-    _report(import_warc(Path(db), [Path(f) for f in files]))
+    try:
+        _report(import_warc(Path(db), [Path(f) for f in files]))
+    except Locked as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("summary")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import archive, process
 from .extract import urls
+from .lock import db_lock
 from .store import Store
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
         except process.Rejected as exc:
             skipped[exc.reason] += 1
             store.record_skip(run_id, page.url, exc.reason, exc.detail, page.status)
-        except Exception as exc:  # noqa: BLE001 - one bad page never loses the run
+        except Exception as exc:
             logger.exception("failed on %s", page.url)
             failed[type(exc).__name__] += 1
             store.record_skip(run_id, page.url, "error", f"{type(exc).__name__}: {exc}", page.status)
@@ -68,11 +69,8 @@ def reparse(db: Path, *, since: str | None = None, warc_dir: Path | None = None,
             if page is not None:
                 yield page
 
-    target = Store(into or db)
-    try:
+    with db_lock(into or db), Store(into or db) as target:
         return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)})
-    finally:
-        target.close()
 
 
 def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None) -> dict:
@@ -84,7 +82,7 @@ def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None) ->
         for path in files:
             yield from archive.iter_warc(path)
 
-    with Store(db) as store:
+    with db_lock(db), Store(db) as store:
         try:
             return _run(store, pages(), job="import", args={"files": [str(f) for f in files]}, keep=writer)
         finally:
