@@ -28,5 +28,8 @@ lint: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --port $(PORT) --db $(DEMO_DB)
 
+canary: $(STAMP)
+	$(BIN)/python scripts/canary.py
+
 clean-demo:
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -11,6 +11,7 @@ import click
 
 from .extract import NotAnArticle, extract
 from .extract import dates as dates_mod
+from .fetch import fetch_one
 
 DEFAULT_DB = "data/almodon.db"
 
@@ -40,7 +41,11 @@ def extract_cmd(source: str, original_url: str | None, content_type: str | None,
     --url https://www.almodon.com/arabworld/2024/04/26/ايران-وروسيا
     """
     if source.startswith(("http://", "https://")):
-        body, content_type, url = _download(source, content_type)
+        try:
+            body, fetched_type, url = fetch_one(source)
+        except OSError as exc:
+            raise click.ClickException(f"cannot fetch {source}: {exc}") from exc
+        content_type = content_type or fetched_type
         original_url = original_url or url
     else:
         path = Path(source)
@@ -55,20 +60,6 @@ def extract_cmd(source: str, original_url: str | None, content_type: str | None,
         click.echo(f"not an article: {exc}", err=True)
         sys.exit(2)
     click.echo(_dump(article.to_dict()))
-
-
-def _download(url: str, content_type: str | None) -> tuple[bytes, str | None, str]:
-    """Fetch one page for debugging (with the crawler's User-Agent)."""
-    import urllib.request
-
-    from scrapers import settings
-
-    req = urllib.request.Request(url, headers={"User-Agent": settings.USER_AGENT, **settings.DEFAULT_REQUEST_HEADERS})
-    try:
-        with urllib.request.urlopen(req, timeout=settings.DOWNLOAD_TIMEOUT) as resp:
-            return resp.read(settings.DOWNLOAD_MAXSIZE), content_type or resp.headers.get("Content-Type"), resp.geturl()
-    except OSError as exc:
-        raise click.ClickException(f"cannot fetch {url}: {exc}") from exc
 
 
 @main.command("dates")
@@ -139,17 +130,48 @@ def import_warc_cmd(db: str, files: tuple[str, ...]) -> None:
 @_db_option
 def summary_cmd(db: str) -> None:
     """Print what the archive holds: sections, newest articles, images, the last run."""
-    import sqlite3
-
     from .report import summary
 
-    if not Path(db).is_file():
-        raise click.ClickException(f"no such database: {db}")
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn = _read_only(db)
     try:
         click.echo(summary(conn))
     finally:
         conn.close()
+
+
+@main.command("health")
+@_db_option
+@click.option("--runs", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many of the last runs to show; the latest is compared with the others.")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(min=1),
+              help="How many of the last days (UTC, with pages) to show; likewise.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def health_cmd(db: str, runs: int, days: int, as_json: bool) -> None:
+    """Fill rate and source layer of each field per run and per day; flag drops.
+
+    A field that most pages had and the latest run or day (overall or in one section) lacks,
+    or that a different layer now fills, is flagged with example URLs first. Exit 0 when
+    nothing is flagged, 4 when something is (for cron). See docs/health.md.
+
+    Example: almodon health --db data/almodon.db
+    """
+    from .health import exit_code, format_health, health
+
+    conn = _read_only(db)
+    try:
+        report = health(conn, runs=runs, days=days)
+    finally:
+        conn.close()
+    click.echo(_dump(report) if as_json else format_health(report))
+    sys.exit(exit_code(report))
+
+
+def _read_only(db: str):
+    import sqlite3
+
+    if not Path(db).is_file():
+        raise click.ClickException(f"no such database: {db}")
+    return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

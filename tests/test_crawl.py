@@ -97,3 +97,36 @@ def test_url_argument_fetches_just_that_article(tmp_path, replica, crawl):
     result = crawl(replica.base_url, tmp_path / "u.db", args={"url": g.url})
     assert result.returncode == 0, result.stderr[-2000:]
     assert [r["url"] for r in query(tmp_path / "u.db", "SELECT url FROM articles")] == [g.expected["url"]]
+
+
+#: Strings every Al-Modon page carries (almodon-site-facts.md) and chrome the replica prints.
+BOILERPLATE = (
+    "التعليقات المنشورة تعبر عن آراء أصحابها",
+    "اشترك معنا في نشرة المدن الدورية لتبقى على اتصال دائم بالحدث",
+    'جريدة "المدن" الإلكترونية',
+    "خطوة بسيطة وتكون ممن يطلعون على الخبر في بداية ظهوره",
+    "جميع الحقوق محفوظة",
+    "حجم الخط",
+    "increase",
+    "الأكثر قراءة",
+    "مقالات أخرى للكاتب",
+    "آخر تحديث",
+)
+
+
+def test_no_boilerplate_in_any_stored_body_author_or_caption(crawled):
+    db = crawled[0]
+    texts = [r[0] for r in query(db, "SELECT body FROM articles UNION ALL SELECT authors FROM articles "
+                                     "UNION ALL SELECT coalesce(caption_raw, '') FROM images")]
+    assert len(texts) > 2 * len(SERVED)
+    for text in texts:
+        for phrase in BOILERPLATE:
+            assert phrase not in text
+        assert "التعليقات" != text.strip() and "الكاتب" not in text.split("\n\n")
+
+
+def test_every_era_is_stored(crawled):
+    eras = {r[0] for r in query(crawled[0], "SELECT DISTINCT era FROM articles")}
+    assert eras >= {2, 3}
+    aliases = query(crawled[0], "SELECT url FROM article_aliases WHERE url LIKE '%/articles/%'")
+    assert aliases  # numeric-era links that redirected to a stored article are remembered

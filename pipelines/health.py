@@ -1,0 +1,268 @@
+"""``almodon health``: fill rates and layer shares per run and per day, and drop flags.
+
+Every processed page leaves an ``extractions`` row (see ``pipelines/store.py``) saying which
+layer filled each field (``jsonld`` / ``meta`` / ``profile`` / ``fallback`` / ``url``, or null
+when the field is empty). A layout change on the live site shows up here as a field whose fill
+rate falls, or whose usual layer stops producing it, in the latest run or day compared with the
+ones before. The rule is in ``docs/health.md``. Pure: a sqlite3 connection in, no Scrapy.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+#: The fields ``store.field_layers`` records, in report order.
+FIELDS = ("headline", "authors", "published", "modified", "paragraphs", "images", "tags",
+          "section_name", "summary", "captions", "credits")
+#: Exit status when something is flagged (0 otherwise), for cron / monitoring.
+FLAGGED_EXIT = 4
+_EPS = 1e-9
+LEGEND = ("Cell: fill rate, then the main layer and its share of the filled pages "
+          "(j jsonld, m meta, p profile, f fallback, u url).")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The drop rule's knobs (see docs/health.md)."""
+
+    min_baseline: float = 0.5   # the baseline fill rate must be at least this …
+    min_drop: float = 0.3       # … and the current one at most baseline - min_drop (absolute)
+    min_pages: int = 3          # pages needed in the current scope (and in its baseline)
+    layer_share: float = 0.5    # a layer "dominates" above this share of the filled pages
+    examples: int = 3           # example URLs per flag
+
+
+@dataclass(frozen=True)
+class _Page:
+    run_id: int | None
+    url: str
+    section: str
+    day: str
+    outcome: str
+    fields: dict  # {field: layer or None}
+
+
+def health(conn: sqlite3.Connection, *, runs: int = 10, days: int = 14,
+           thresholds: Thresholds | None = None) -> dict:
+    """The report: the last ``runs`` runs and ``days`` days that extracted pages (newest first),
+    each with pages, outcomes and per field ``{fill, filled, layers: {layer: share of filled}}``;
+    runs also with conflicts by field; and ``flags`` (see :func:`_compare`)."""
+    th = thresholds or Thresholds()
+    report = {"thresholds": asdict(th), "runs": [], "days": [], "flags": []}
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'extractions'").fetchone():
+        return report
+    run_pages = _by_run(conn, runs)
+    day_pages = _by_day(conn, days)
+    meta = _run_meta(conn, list(run_pages))
+    conflicts = _conflicts_by_field(conn, list(run_pages))
+    for run_id, pages in run_pages.items():
+        report["runs"].append({"run_id": run_id, **meta.get(run_id, {}), **_summary(pages),
+                               "conflicts": conflicts[run_id]})
+    for day, pages in day_pages.items():
+        report["days"].append({"day": day, **_summary(pages)})
+    flags: list[dict] = []
+    for window, groups in (("run", run_pages), ("day", day_pages)):
+        if len(groups) < 2:
+            continue
+        (label, current), *rest = groups.items()
+        label = f"run #{label}" if window == "run" else label
+        baseline = [p for _, pages in rest for p in pages]
+        flags += _compare(current, baseline, th, scope=window, window=window, label=label)
+        for section in sorted({p.section for p in current}):
+            flags += _compare([p for p in current if p.section == section],
+                              [p for p in baseline if p.section == section], th,
+                              scope="section", window=window, label=label, section=section)
+    seen: set[tuple] = set()
+    for flag in flags:  # a change seen in both the latest run and the latest day: keep the run's
+        key = (flag["kind"], flag["field"], flag["section"])
+        if key not in seen:
+            seen.add(key)
+            report["flags"].append(flag)
+    return report
+
+
+def exit_code(report: dict) -> int:
+    """0 when nothing is flagged, 4 when a drop or a layer change is."""
+    return FLAGGED_EXIT if report["flags"] else 0
+
+
+# -- reading ----------------------------------------------------------------------------------
+_COLUMNS = "run_id, url, coalesce(section, '(none)'), substr(fetched_at, 1, 10), outcome, fields"
+
+
+def _page(row) -> _Page:
+    return _Page(*row[:5], json.loads(row[5] or "{}"))
+
+
+def _by_run(conn, limit: int) -> dict[int, list[_Page]]:
+    """The last runs that extracted pages, newest first."""
+    ids = [r[0] for r in conn.execute(
+        "SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL ORDER BY run_id DESC LIMIT ?",
+        (limit,))]
+    return _last_seen(conn, "run_id", ids, key=lambda page: page.run_id)
+
+
+def _by_day(conn, limit: int) -> dict[str, list[_Page]]:
+    """The last days (UTC, of the fetch) with extracted pages, newest first."""
+    days = [r[0] for r in conn.execute(
+        "SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions ORDER BY d DESC LIMIT ?", (limit,))]
+    return _last_seen(conn, "substr(fetched_at, 1, 10)", days, key=lambda page: page.day)
+
+
+def _last_seen(conn, column: str, values: list, key) -> dict:
+    """The pages of each group (run or day); a page processed twice in a group (an alias URL,
+    two runs in a day) counts once, as last seen."""
+    groups: dict = {v: {} for v in values}
+    marks = ",".join("?" * len(values))
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM extractions WHERE {column} IN ({marks}) ORDER BY id", values):
+        page = _page(row)
+        groups[key(page)][page.url] = page
+    return {v: list(pages.values()) for v, pages in groups.items()}
+
+
+def _run_meta(conn, ids: list[int]) -> dict[int, dict]:
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(f"SELECT id, started_at, job, mode, status FROM crawl_runs WHERE id IN ({marks})", ids)
+    return {r[0]: {"started_at": r[1], "job": r[2], "mode": r[3], "status": r[4]} for r in rows}
+
+
+def _conflicts_by_field(conn, ids: list[int]) -> dict[int, dict]:
+    """Per run: pages with a conflict, and pages per conflicting field (a page once, as last
+    seen). The fields come from the article version in force when the page was processed."""
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f"""SELECT e.run_id, e.url, CASE WHEN e.conflicts > 0 THEN
+                   (SELECT json_extract(v.record, '$.conflicts') FROM article_versions v
+                     JOIN articles a ON a.id = v.article_id
+                     WHERE a.url = e.url AND v.fetched_at <= e.fetched_at
+                     ORDER BY v.version DESC LIMIT 1) END
+            FROM extractions e WHERE e.run_id IN ({marks}) ORDER BY e.id""", ids)
+    last: dict[int, dict[str, set]] = {}
+    for run_id, url, conflicts in rows:
+        fields = {c.get("field", "?") for c in json.loads(conflicts or "[]")}
+        last.setdefault(run_id, {})[url] = fields
+    out = {}
+    for run_id, pages in last.items():
+        by_field = Counter(f for fields in pages.values() for f in fields)
+        out[run_id] = {"pages": sum(1 for fields in pages.values() if fields),
+                       "by_field": dict(sorted(by_field.items()))}
+    return out
+
+
+# -- measuring --------------------------------------------------------------------------------
+def _summary(pages: list[_Page]) -> dict:
+    n = len(pages)
+    fields = {}
+    for field in FIELDS:
+        layers = Counter(p.fields.get(field) for p in pages if p.fields.get(field))
+        filled = sum(layers.values())
+        fields[field] = {"fill": round(filled / n, 3) if n else None, "filled": filled,
+                         "layers": {lay: round(c / filled, 3) for lay, c in layers.most_common()}}
+    return {"pages": n, "outcomes": dict(Counter(p.outcome for p in pages)), "fields": fields}
+
+
+def _dominant(pages: list[_Page], field: str) -> tuple[str | None, float, int]:
+    """The most frequent layer of ``field`` among the pages that have it, its share, and how
+    many pages have the field."""
+    layers = Counter(p.fields.get(field) for p in pages if p.fields.get(field))
+    filled = sum(layers.values())
+    if not filled:
+        return None, 0.0, 0
+    layer, count = layers.most_common(1)[0]
+    return layer, count / filled, filled
+
+
+def _compare(current: list[_Page], baseline: list[_Page], th: Thresholds, *, scope: str,
+             window: str, label: str, section: str | None = None) -> list[dict]:
+    """Flags for ``current`` against the pooled ``baseline``: a fill drop (``kind: fill``) or a
+    change of the dominant layer (``kind: layer``), per field."""
+    if len(current) < th.min_pages or len(baseline) < th.min_pages:
+        return []
+    flags = []
+    base_flag = {"scope": scope, "window": window, "period": label, "section": section,
+                 "pages": len(current), "baseline_pages": len(baseline)}
+    for field in FIELDS:
+        base = sum(1 for p in baseline if p.fields.get(field)) / len(baseline)
+        missing = sorted(p.url for p in current if not p.fields.get(field))
+        now = 1 - len(missing) / len(current)
+        if base >= th.min_baseline - _EPS and now <= base - th.min_drop + _EPS:
+            flags.append({"kind": "fill", "field": field, **base_flag, "baseline": round(base, 3),
+                          "current": round(now, 3), "drop": round(base - now, 3),
+                          "examples": missing[:th.examples]})
+        old, old_share, _ = _dominant(baseline, field)
+        new, new_share, filled = _dominant(current, field)
+        if (old and new and new != old and filled >= th.min_pages
+                and old_share > th.layer_share and new_share > th.layer_share):
+            kept = sum(1 for p in current if p.fields.get(field) == old) / filled
+            flags.append({"kind": "layer", "field": field, **base_flag, "layer_from": old,
+                          "layer_to": new, "baseline": round(old_share, 3), "current": round(kept, 3),
+                          "drop": round(old_share - kept, 3),
+                          "examples": sorted(p.url for p in current if p.fields.get(field) == new)[:th.examples]})
+    return flags
+
+
+# -- text -------------------------------------------------------------------------------------
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{round(x * 100)}%"
+
+
+def _flag_line(f: dict) -> str:
+    where = f"section {f['section']}, {f['period']}" if f["scope"] == "section" else f["period"]
+    if f["kind"] == "fill":
+        what = f"filled on {_pct(f['current'])} of {f['pages']} pages, was {_pct(f['baseline'])}"
+    else:
+        what = (f"now mostly from {f['layer_to']}: {f['layer_from']} on {_pct(f['current'])} of the "
+                f"pages that have it, was {_pct(f['baseline'])}")
+    return f"  {f['field']:<12} {where}: {what} (baseline {f['baseline_pages']} pages)"
+
+
+def _table(title: str, periods: list[tuple[str, dict]]) -> list[str]:
+    """Rows = fields, columns = periods (newest first); a cell is the fill rate, then the
+    dominant layer's first letter and its share of the filled pages (p90 = profile on 90%)."""
+    if not periods:
+        return [f"{title}: none"]
+    rows = []
+    for field in FIELDS:
+        cells = []
+        for _, p in periods:
+            stats = p["fields"][field]
+            top = next(iter(stats["layers"].items()), None)
+            cells.append(_pct(stats["fill"]) + (f" {top[0][0]}{round(top[1] * 100)}" if top else ""))
+        rows.append((field, cells))
+    width = 2 + max(len(c) for c in [name for name, _ in periods] + [c for _, cs in rows for c in cs])
+    lines = [title, f"  {'':<12}" + "".join(f"{name:>{width}}" for name, _ in periods),
+             f"  {'pages':<12}" + "".join(f"{p['pages']:>{width}}" for _, p in periods)]
+    lines += [f"  {field:<12}" + "".join(f"{c:>{width}}" for c in cells) for field, cells in rows]
+    return lines
+
+
+def format_health(report: dict) -> str:
+    """The report as text: flags first (with example URLs), then the per-run and per-day tables,
+    the layer shares of the latest run, and conflicts per run."""
+    flags = report["flags"]
+    lines = [f"FLAGGED: {len(flags)} drop(s)" if flags else "OK: no drops"]
+    for f in flags:
+        lines.append(_flag_line(f))
+        lines += [f"      {url}" for url in f["examples"]]
+    lines += ["", LEGEND, ""]
+    runs = [(f"#{r['run_id']}", r) for r in report["runs"]]
+    lines += _table("Per run (newest first)", runs)
+    lines += [""] + _table("Per day (UTC, newest first)", [(d["day"], d) for d in report["days"]])
+    if report["runs"]:
+        latest = report["runs"][0]
+        lines += ["", f"Layers in run #{latest['run_id']} (share of the pages that have the field):"]
+        for field in FIELDS:
+            layers = latest["fields"][field]["layers"]
+            shares = ", ".join(f"{lay} {_pct(s)}" for lay, s in layers.items()) or "-"
+            lines.append(f"  {field:<12} {shares}")
+        lines += ["", "Conflicts between sources (pages, by field):"]
+        for r in report["runs"]:
+            c = r["conflicts"]
+            detail = ", ".join(f"{k} {v}" for k, v in c["by_field"].items())
+            started = (r.get("started_at") or "")[:16]
+            lines.append(f"  #{r['run_id']:<5} {started:<17} {c['pages']:>4} of {r['pages']}"
+                         + (f"  ({detail})" if detail else ""))
+    return "\n".join(lines)
