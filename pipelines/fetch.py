@@ -12,5 +12,5 @@ def fetch_one(url: str, timeout: float | None = None) -> tuple[bytes, str | None
     """``(body, content type, final URL)``; raises ``OSError`` (incl. HTTP errors) on failure."""
     headers = {"User-Agent": settings.USER_AGENT, **settings.DEFAULT_REQUEST_HEADERS}
     req = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(req, timeout=timeout or settings.DOWNLOAD_TIMEOUT) as resp:  # noqa: S310
+    with urllib.request.urlopen(req, timeout=timeout or settings.DOWNLOAD_TIMEOUT) as resp:
         return resp.read(settings.DOWNLOAD_MAXSIZE), resp.headers.get("Content-Type"), resp.geturl()
