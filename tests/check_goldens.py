@@ -15,7 +15,7 @@ for g in goldens():
     if len(sys.argv) > 1 and sys.argv[1] not in g.id:
         continue
     try:
-        rec = extract(g.html.read_bytes(), g.url, content_type=g.content_type).to_dict()
+        rec = extract(g.html.read_bytes(), g.url, content_type=g.content_type, fetched_at=g.fetched_at).to_dict()
     except NotAnArticle as exc:
         ok = not g.is_article and exc.reason == g.fixture.get("reason")
         print(("ok  " if ok else "BAD ") + g.id, "not article:", exc.reason)

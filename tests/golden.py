@@ -34,6 +34,14 @@ class Golden:
         return f"text/html; charset={charset}" if charset else "text/html"
 
     @property
+    def fetched_at(self):
+        """When the page was fetched (``_fixture.fetched_at``), for pages with relative dates."""
+        from datetime import datetime
+
+        value = self.fixture.get("fetched_at")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
     def is_article(self) -> bool:
         return self.fixture.get("expect") != "not_article"
 

@@ -25,7 +25,7 @@ def test_golden(golden):
             extract(body, golden.url, content_type=golden.content_type)
         assert err.value.reason == golden.fixture["reason"]
         return
-    record = extract(body, golden.url, content_type=golden.content_type).to_dict()
+    record = extract(body, golden.url, content_type=golden.content_type, fetched_at=golden.fetched_at).to_dict()
     assert compare(record, golden.fields) == {}
     # every field that has a value says which layer produced it
     for field in ("headline", "paragraphs", "published"):

@@ -445,3 +445,16 @@ def test_round_trip_through_replica(canonical):
     assert fetch.startswith(REPLICA_BASE + "/")
     assert to_site_url(fetch, REPLICA_BASE) == canonical
     assert classify(fetch, [REPLICA]).canonical == canonical
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://www.almodon.com/?s=%D8%A7%D9%84%D9%85%D9%88%D8%A7%D8%B2%D9%86%D8%A9", "search"),
+        ("https://www.almodon.com/?q=budget", "search"),
+        ("https://www.almodon.com/category/politics/page/2/", "listing"),
+        ("https://www.almodon.com/category/politics", "listing"),
+    ],
+)
+def test_wordpress_style_search_and_category_urls(url, kind):
+    assert classify(url).kind == kind

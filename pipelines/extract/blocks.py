@@ -21,11 +21,11 @@ BLOCK_TAGS = frozenset(
 HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 #: Subtrees that never hold body text.
 SKIP_TAGS = frozenset(
-    ["script", "style", "noscript", "template", "iframe", "svg", "button", "form", "select", "input", "textarea", "nav", "aside", "footer", "header", "figure", "figcaption", "img", "picture", "video", "audio", "object", "embed", "canvas", "map", "head", "title", "link", "meta"]
+    ["script", "style", "noscript", "template", "iframe", "svg", "button", "form", "select", "input", "textarea", "nav", "aside", "footer", "header", "figure", "figcaption", "img", "amp-img", "picture", "video", "audio", "object", "embed", "canvas", "map", "head", "title", "link", "meta"]
 )
 #: Words in a class, id or custom-element name that mark chrome (matched on whole words).
 CHROME_WORDS = frozenset(
-    ["share", "sharing", "social", "related", "comment", "comments", "newsletter", "subscribe", "mostread", "popular", "trending", "tag", "tags", "sidebar", "widget", "ad", "ads", "advert", "advertisement", "banner", "billboard", "leaderboard", "breadcrumb", "breadcrumbs", "menu", "navbar", "nav", "header", "footer", "notification", "cookie", "promo", "recommended", "outbrain", "taboola", "fontsize", "toolbar", "author", "authors", "byline", "writer", "more", "readmore", "caption", "figcaption", "credit"]
+    ["share", "sharing", "social", "related", "comment", "comments", "newsletter", "subscribe", "mostread", "popular", "trending", "tag", "tags", "sidebar", "widget", "ad", "ads", "advert", "advertisement", "banner", "billboard", "leaderboard", "breadcrumb", "breadcrumbs", "menu", "navbar", "nav", "header", "footer", "notification", "cookie", "promo", "recommended", "outbrain", "taboola", "fontsize", "toolbar", "author", "authors", "byline", "writer", "more", "readmore", "caption", "figcaption", "credit", "sponsor"]
 )
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -42,14 +42,22 @@ class Block:
         return self.link_chars / max(len(self.text), 1)
 
 
+#: Stems that mark chrome even inside a compound class word (``sharedaddy``, ``jp-relatedposts``).
+CHROME_STEMS = (
+    "share", "social", "related", "comment", "newsletter", "subscribe", "advert", "sponsor",
+    "promo", "recommend", "popular", "trending", "breadcrumb", "sidebar", "widget", "cookie",
+    "outbrain", "taboola", "mostread", "readmore", "fontsize", "byline",
+)
+
+
 def words_of(el: etree._Element) -> set[str]:
-    """Lower-case words of an element's tag (custom elements), class and id."""
+    """Lower-case words of an element's tag (custom elements), class and id; a word holding a
+    chrome stem (``sharedaddy``) also counts as that stem."""
     tag = el.tag if isinstance(el.tag, str) else ""
     raw = " ".join((tag if "-" in tag else "", el.get("class") or "", el.get("id") or "")).lower()
     words = set(_WORD_SPLIT.split(raw))
-    # "most-read" / "read-more" / "font-size" style compounds
     flat = raw.replace("-", "").replace("_", "")
-    words.update(w for w in ("mostread", "readmore", "fontsize") if w in flat)
+    words.update(stem for stem in CHROME_STEMS if stem in flat)
     words.discard("")
     return words
 

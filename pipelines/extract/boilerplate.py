@@ -25,6 +25,13 @@ SITE_LINES = frozenset(
         "increase",
         "decrease",
         "المدن",
+        "إعلان",
+        "اعلان",
+        "مساحة إعلانية",
+        "advertisement",
+        "Advertisement",
+        "ذات صلة",
+        "مقالات ذات صلة",
     }
 )
 #: Lines that start like Al-Modon chrome (about-us box, copyright, notification bar, …).

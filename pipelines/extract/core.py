@@ -33,7 +33,9 @@ FIELD_ORDER: dict[str, tuple[str, ...]] = {
 }
 MIN_BODY_CHARS = 80
 _SOFT_404 = re.compile(
-    r"الصفحة\s+(?:غير\s+موجودة|المطلوبة\s+غير)|لم\s+يتم\s+العثور|page\s+not\s+found|\b404\b", re.IGNORECASE
+    r"الصفحة\s+(?:التي\s+تبحث\s+عنها\s+|المطلوبة\s+)?(?:غير\s+موجودة|غير\s+متوفرة|لم\s+تعد\s+موجودة)"
+    r"|لم\s+يتم\s+العثور|page\s+not\s+found|(?<![\d٠-٩])[٤4][٠0][٤4](?![\d٠-٩])",
+    re.IGNORECASE,
 )
 _NOT_ARTICLE_KINDS = {
     "home": "home",
@@ -93,6 +95,8 @@ def extract(
     headline = chosen.get("headline")
     paragraphs = chosen.get("paragraphs") or []
     _reject_non_article(page, headline, paragraphs)
+    if len(paragraphs) <= 2 and generic.card_count(page) >= 4:
+        raise NotAnArticle("listing", "many article cards, little text")
     published: Timestamp | None = chosen.get("published")
     modified: Timestamp | None = chosen.get("modified")
     if published and modified and modified.utc and published.utc and modified.utc < published.utc:

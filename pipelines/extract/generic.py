@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urljoin
 
 from lxml import etree
 
-from . import dates
+from . import dates, urls
 from .article import Image
-from .blocks import blocks, is_chrome, words_of
+from .blocks import BLOCK_TAGS, blocks, is_chrome, words_of
 from .boilerplate import UPDATE_LINE, body_paragraphs
 from .media import make_image
 from .page import Page
-from .structured import strip_site_name
+from .structured import is_site_name, strip_site_name
 from .text import clean
 from .timestamps import Timestamp
 
@@ -33,12 +34,20 @@ _NAV_TAGS = frozenset(["script", "style", "noscript", "template", "nav", "footer
 _TAG_HREF = re.compile(r"/(?:tag|tags|keyword|keywords)/", re.IGNORECASE)
 _ICON = re.compile(r"logo|icon|avatar|sprite|/ads?/", re.IGNORECASE)
 _MIN_BLOCK = 25
+IMG_TAGS = ("img", "amp-img")
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+_SENTENCE_END = re.compile(r"[.!?؟…]\s*$")
 _IMAGE_WORDS = frozenset(["caption", "figcaption", "credit", "image", "img", "photo", "picture", "media"])
 
 
 def nav_skip(el: etree._Element) -> bool:
+    """Navigation chrome, for the date search. A ``<header>`` inside an ``<article>`` or
+    ``<main>`` is the article's own header (headline, byline, date), not chrome."""
     tag = el.tag if isinstance(el.tag, str) else ""
-    return tag in _NAV_TAGS or bool(words_of(el) & NAV_WORDS)
+    words = words_of(el)
+    if (tag == "header" or "header" in words) and any(a.tag in {"article", "main"} for a in el.iterancestors()):
+        return bool((words - {"header"}) & NAV_WORDS)
+    return tag in _NAV_TAGS or bool(words & NAV_WORDS)
 
 
 _BYLINE = re.compile(
@@ -46,28 +55,93 @@ _BYLINE = re.compile(
 )
 
 
-def byline_authors(page: Page) -> list[str]:
-    """Names in a printed byline: ``بقلم: هالة سليمان | 10/02/2015``, ``كتب: …``."""
-    for text in page.tree.xpath("//body//text()[string-length(normalize-space()) < 90]"):
-        m = _BYLINE.match(clean(text))
-        if m:
-            name = clean(m.group(1))
-            if name:
-                return [n for n in re.split(r"\s+و\s+|\s*[،,]\s*", name) if n]
-    return []
+_AUTHOR_WORDS = frozenset({"author", "byline", "writer", "by"})
+_NOT_AUTHOR_WORDS = frozenset({"comment", "comments", "related", "mostread", "popular", "sidebar", "footer",
+                               "articles", "more", "description", "bio", "avatar", "label"})
+
+
+def split_names(text: str) -> list[str]:
+    """``"أ و ب"`` / ``"أ، ب"`` → two names; a line with digits or too long is not a name."""
+    text = clean(text)
+    if not text or len(text) > 60 or re.search(r"\d", text):
+        return []
+    return [n for n in re.split(r"\s+و\s+|\s*[،,]\s*", text) if n]
+
+
+def byline_authors(page: Page, region: etree._Element | None = None) -> list[str]:
+    """Authors from markup no profile knows, surest first:
+    1. links to author pages (``/author/…``, ``/writer/…``) inside the article region;
+    2. a short element named author / byline / writer;
+    3. a printed byline: ``بقلم: هالة سليمان | 10/02/2015``, ``كتب …``."""
+    scope = region if region is not None else page.tree
+    names: list[str] = []
+    for a in scope.iter("a"):
+        if urls.classify(urljoin(page.url, a.get("href") or "")).kind == "author" and not _in_box(a):
+            names += split_names(a.text_content())
+    if not names:
+        for el in scope.iter():
+            if isinstance(el.tag, str) and words_of(el) & _AUTHOR_WORDS and not len(el) and not _in_box(el):
+                names += split_names(_BYLINE_LABEL.sub("", clean(el.text_content())))
+    if not names:
+        for el in scope.iter("span", "div", "p", "td", "li", "address"):
+            text = clean(el.text_content())
+            m = _BYLINE.match(text) if len(text) < 90 else None
+            if m:
+                names = split_names(m.group(1))
+                break
+    return [n for n in dict.fromkeys(names) if not is_site_name(n)]
+
+
+_BYLINE_LABEL = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|اعداد|تحرير|الكاتب|عن الكاتب|by)\s*[:：]?\s*", re.IGNORECASE)
+
+
+def _in_box(el: etree._Element) -> bool:
+    """Inside comments, related or most-read lists: names there are not this article's authors."""
+    return any(words_of(a) & _NOT_AUTHOR_WORDS for a in ancestors(el))
+
+
+def ancestors(el: etree._Element):
+    """Ancestors up to, not including, ``<body>``: the body's classes describe the whole page
+    (``right-sidebar``, ``nav-below-header``) and say nothing about one element."""
+    for anc in el.iterancestors():
+        if anc.tag in {"body", "html"}:
+            return
+        yield anc
 
 
 def headline(page: Page) -> tuple[str | None, etree._Element | None]:
+    """The first ``<h1>`` that is not the site's name (a masthead), else the ``<title>``
+    without the site name, located in the page when it is printed there."""
     for el in page.tree.iter("h1"):
         text = clean(el.text_content())
-        if text:
+        if text and not is_site_name(text):
             return strip_site_name(text), el
-    return strip_site_name(page.title), None
+    title = strip_site_name(page.title)
+    return title, find_text(page, title)
 
 
-def published_near(page: Page, head_el: etree._Element | None, skip: Skip = nav_skip) -> Timestamp | None:
-    """The date on the short line nearest the headline (before it on a tie): a site's date bar
-    or a 'most read' list elsewhere on the page never wins over the article's own date line."""
+def find_text(page: Page, text: str | None) -> etree._Element | None:
+    """The innermost element of the body whose whole text is ``text``."""
+    body = page.tree.find("body")
+    if not text or body is None:
+        return None
+    for el in body.iter():
+        if isinstance(el.tag, str) and el.tag != "script" and clean(el.text_content()) == text:
+            inner = el
+            while len(inner) == 1 and clean(inner[0].text_content()) == text and not clean(inner.text):
+                inner = inner[0]
+            return inner
+    return None
+
+
+def published_near(page: Page, head_el: etree._Element | None, skip: Skip = nav_skip,
+                   url_day: str | None = None) -> Timestamp | None:
+    """The article's date: a ``<time datetime>`` right after the headline, else the date on the
+    short line nearest the headline (before it on a tie), preferring one that agrees with the
+    URL's date: a site's date bar or a 'most read' list never wins over the article's own line."""
+    machine = _time_element(page, head_el, skip)
+    if machine is not None:
+        return machine
     body = page.tree.find("body")
     if body is None:
         return None
@@ -78,17 +152,43 @@ def published_near(page: Page, head_el: etree._Element | None, skip: Skip = nav_
             if block.element is head_el or head_el in block.element.iterancestors():
                 head_idx = i
                 break
-    best: tuple[int, Timestamp] | None = None
+    candidates: list[tuple[int, Timestamp]] = []
     for i, block in enumerate(found):
         if len(block.text) > 80 or UPDATE_LINE.search(block.text):
             continue
         stamps = dates.find_dates(block.text, reference=page.fetched_at)
-        if not stamps:
-            continue
-        dist = abs(i - head_idx) * 2 + (i > head_idx) if head_idx is not None else i
-        if best is None or dist < best[0]:
-            best = (dist, stamps[0])
+        if stamps:
+            dist = abs(i - head_idx) * 2 + (i > head_idx) if head_idx is not None else i
+            candidates.append((dist, stamps[0]))
+    agreeing = [c for c in candidates if url_day and c[1].date == url_day]
+    best = min(agreeing or candidates, key=lambda c: c[0], default=None)
     return best[1] if best else None
+
+
+def url_day(page: Page) -> str | None:
+    """The date printed in the page's URL (a witness that breaks ties between visible dates)."""
+    stamp = dates.date_from_url(page.url)
+    return stamp.date if stamp else None
+
+
+def _time_element(page: Page, head_el: etree._Element | None, skip: Skip) -> Timestamp | None:
+    """``<time datetime="…">`` of the article: the first one after the headline (else the first
+    in the page) outside navigation chrome and comments."""
+    after_head = head_el is None
+    first: Timestamp | None = None
+    for el in page.tree.iter():
+        if el is head_el:
+            after_head = True
+        if el.tag != "time" or not (el.get("datetime") or "").strip():
+            continue
+        if any(skip(a) for a in ancestors(el)):
+            continue
+        stamp = dates.parse_iso(el.get("datetime"), source="meta")
+        if stamp is not None:
+            if after_head:
+                return stamp
+            first = first or stamp
+    return first
 
 
 def main_container(page: Page, skip: Skip = is_chrome) -> etree._Element | None:
@@ -144,7 +244,27 @@ def _caption_for(img: etree._Element) -> str | None:
     nxt = holder.getnext()
     if nxt is not None and (nxt.tag == "figcaption" or "caption" in (nxt.get("class") or "").lower()):
         return clean(nxt.text_content()) or None
-    return _caption_after_break(holder)
+    return _caption_after_break(holder) or _caption_like_sibling(holder)
+
+
+def _caption_like_sibling(holder: etree._Element) -> str | None:
+    """Markup with no caption names (hashed classes): the element right after the image's
+    wrapper is a caption when it is short, holds no links or blocks, does not read as a sentence
+    (or ends with a credit), and is not shaped like the paragraphs that follow it."""
+    if holder.tag in IMG_TAGS:
+        return None
+    nxt = holder.getnext()
+    if nxt is None or not isinstance(nxt.tag, str) or nxt.tag not in {"div", "span", "p", "small", "em"}:
+        return None
+    text = clean(nxt.text_content())
+    if not text or len(text) > 200 or nxt.find(".//a") is not None or any(c.tag in BLOCK_TAGS for c in nxt):
+        return None
+    if _SENTENCE_END.search(text) and not text.endswith(")"):
+        return None
+    after = nxt.getnext()
+    if after is not None and after.tag == nxt.tag and (after.get("class") or "") == (nxt.get("class") or ""):
+        return None
+    return text
 
 
 def _caption_after_break(el: etree._Element) -> str | None:
@@ -170,6 +290,18 @@ def _in_chrome(el: etree._Element, region: etree._Element, skip: Skip) -> bool:
     return False
 
 
+def _is_teaser(img: etree._Element) -> bool:
+    """An image inside a link to another page (not to the image file): a teaser of another
+    article (related, most read), not a picture of this one."""
+    for anc in img.iterancestors():
+        if anc.tag == "a":
+            href = (anc.get("href") or "").split("?")[0].lower()
+            return bool(href) and not href.endswith(_IMAGE_EXTENSIONS)
+        if anc.tag in {"p", "article", "section", "body"}:
+            return False
+    return False
+
+
 def _too_small(img: etree._Element) -> bool:
     for attr in ("width", "height"):
         value = (img.get(attr) or "").strip().removesuffix("px")
@@ -182,8 +314,8 @@ def images(page: Page, region: etree._Element, skip: Skip = is_chrome) -> list[I
     """Article images in page order, with caption and credit split, icons and chrome dropped."""
     out: list[Image] = []
     seen: set[str] = set()
-    for img in region.iter("img"):
-        if _in_chrome(img, region, skip) or _too_small(img):
+    for img in region.iter(*IMG_TAGS):
+        if _in_chrome(img, region, skip) or _too_small(img) or _is_teaser(img):
             continue
         if _ICON.search(img.get("src") or "") and not img.get("data-src"):
             continue
@@ -194,12 +326,36 @@ def images(page: Page, region: etree._Element, skip: Skip = is_chrome) -> list[I
     return out
 
 
+def card_count(page: Page) -> int:
+    """The largest run of same-shaped siblings (same tag and class) that each link to a
+    different article: the cards of a listing, archive or search page."""
+    body = page.tree.find("body")
+    if body is None:
+        return 0
+    this = urls.classify(page.url).key
+    best = 0
+    for parent in body.iter():
+        if len(parent) < 4 or not isinstance(parent.tag, str) or nav_skip(parent):
+            continue
+        groups: dict[tuple, set[str]] = {}
+        for child in parent:
+            if not isinstance(child.tag, str):
+                continue
+            for a in child.iter("a"):
+                info = urls.classify(urljoin(page.url, a.get("href") or ""))
+                if info.kind == "article" and info.key != this:
+                    groups.setdefault((child.tag, child.get("class")), set()).add(info.key)
+                    break
+        best = max([best, *(len(keys) for keys in groups.values())])
+    return best
+
+
 def tags(page: Page) -> list[str]:
     """Tag links: ``/tag/…`` hrefs, or links inside a box named tags/keywords."""
     found: list[str] = []
     for a in page.tree.iter("a"):
         href = a.get("href") or ""
-        in_box = any({"tag", "tags", "keywords"} & words_of(anc) for anc in a.iterancestors())
+        in_box = any({"tag", "tags", "keywords"} & words_of(anc) for anc in ancestors(a))
         if _TAG_HREF.search(href) or in_box:
             text = clean(a.text_content()).lstrip("#").strip()
             if text and len(text) <= 60:
@@ -219,16 +375,16 @@ def extract(page: Page) -> dict:
     head, head_el = headline(page)
     if head:
         out["headline"] = head
-    pub = published_near(page, head_el)
+    pub = published_near(page, head_el, url_day=url_day(page))
     if pub:
         out["published"] = pub
     found_tags = tags(page)
     if found_tags:
         out["tags"] = found_tags
-    names = byline_authors(page)
+    container = main_container(page)
+    names = byline_authors(page, region_of(container, head_el) if container is not None else None)
     if names:
         out["authors"] = names
-    container = main_container(page)
     if container is not None:
         region = region_of(container, head_el)
         imgs = images(page, region)

@@ -10,7 +10,9 @@ from lxml import etree
 from .article import Image
 from .text import clean
 
-_LAZY_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-srcset", "data-lazy")
+#: Where lazy-loading scripts keep the real image: candidate lists first (they name the largest).
+_LAZY_SRCSETS = ("data-lazy-srcset", "data-srcset")
+_LAZY_ATTRS = ("data-lazy-src", "data-src", "data-original", "data-lazy", "data-full-url")
 _PLACEHOLDER = re.compile(r"^data:|(?:blank|spacer|placeholder|loading|lazy|pixel)[^/]*\.(?:gif|png|svg)$", re.IGNORECASE)
 # A trailing "(…)" credit: "… (Getty)", "… (أ ف ب)", "…(رويترز)"; at most ~40 chars, no nested parens.
 _CREDIT_PARENS = re.compile(r"\s*[(（]\s*([^()（）]{1,40}?)\s*[)）]\s*$")
@@ -79,12 +81,14 @@ def _best_from_srcset(srcset: str) -> str | None:
 def image_url(img: etree._Element, base: str) -> str | None:
     """The real image of an ``<img>``: lazy-loading attributes first, then the largest ``srcset``
     candidate, then ``src`` (unless it is a placeholder); absolute against ``base``."""
+    for attr in _LAZY_SRCSETS:
+        url = _best_from_srcset((img.get(attr) or "").strip())
+        if url:
+            return urljoin(base, url)
     for attr in _LAZY_ATTRS:
         value = (img.get(attr) or "").strip()
-        if value:
-            url = _best_from_srcset(value) if attr.endswith("srcset") else value
-            if url:
-                return urljoin(base, url)
+        if value and not _PLACEHOLDER.search(value):
+            return urljoin(base, value)
     srcset = (img.get("srcset") or "").strip()
     if srcset:
         url = _best_from_srcset(srcset)

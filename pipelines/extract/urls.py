@@ -65,6 +65,7 @@ _SITEMAP_FILE_RE = re.compile(r"[\w.-]*sitemap[\w.-]*\.xml(?:\.gz)?", re.ASCII |
 _RSS_FILE_RE = re.compile(
     r"(?:rss|feed)[\w.-]*\.(?:xml|rss)|[\w.-]+\.rss", re.ASCII | re.IGNORECASE
 )
+_SEARCH_QUERY_RE = re.compile(r"(?:^|&)(?:s|q|query|search)=", re.ASCII)
 _EXTENSION_RE = re.compile(r"\.([a-z0-9]{1,5})$", re.ASCII | re.IGNORECASE)
 _TRACKING_PARAM_RE = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_[ce]id|_ga", re.ASCII)
 
@@ -85,7 +86,7 @@ _RESERVED_SEGMENTS = frozenset(
     image img imgs uploads upload files file content dist api rss feed feeds sitemap sitemaps
     robots about aboutus about-us contact contactus contact-us privacy terms policy login
     logout signin signup register account profile user users admin amp cdn css js fonts page
-    pages ar en
+    pages ar en category categories sections
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
 
@@ -201,6 +202,8 @@ def to_fetch_url(url: str, base_url: str) -> str:
 def _classify_path(segs: list[str], query: str) -> UrlInfo:
     """Classify an on-site path given as decoded segments plus the raw query."""
     if not segs:
+        if _SEARCH_QUERY_RE.search(query):  # WordPress-style search: /?s=…
+            return UrlInfo("search", _site_url([], query))
         if _page_param(query):
             return UrlInfo("listing", _site_url([], query))
         return UrlInfo("home", CANONICAL_BASE + "/")
@@ -228,6 +231,8 @@ def _classify_path(segs: list[str], query: str) -> UrlInfo:
             return UrlInfo("section", _site_url([first]), section=first)
         if n == 3 and segs[1].lower() == "page" and _NUMBER_RE.fullmatch(segs[2]):
             return UrlInfo("listing", _site_url([first, "page", segs[2]]), section=first)
+    if first in ("category", "categories", "section", "sections") and n >= 2:
+        return UrlInfo("listing", _site_url([first, *segs[1:]], query), section=segs[1].lower())
     if first == "page" and n == 2 and _NUMBER_RE.fullmatch(segs[1]):
         return UrlInfo("listing", _site_url(["page", segs[1]]))
     if first == "getallauthorarticles" and n == 3 and _NUMBER_RE.fullmatch(segs[1]):

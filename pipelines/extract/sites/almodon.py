@@ -23,6 +23,7 @@ from .. import dates, generic
 from ..blocks import is_chrome
 from ..boilerplate import UPDATE_LINE, is_boilerplate
 from ..page import Page
+from ..structured import is_site_name
 from ..text import clean
 from ..timestamps import Timestamp
 
@@ -72,9 +73,11 @@ def skip(el: etree._Element) -> bool:
 
 
 def _first(page: Page, xpaths: tuple[str, ...]) -> etree._Element | None:
+    """The first element of the first selector that has text (never just the site's name)."""
     for xp in xpaths:
         for el in page.tree.xpath(xp):
-            if clean(el.text_content()):
+            text = clean(el.text_content())
+            if text and not is_site_name(text):
                 return el
     return None
 
@@ -112,7 +115,7 @@ def author_box(label: etree._Element) -> etree._Element:
     return box
 
 
-def authors(page: Page) -> list[str]:
+def authors(page: Page, region: etree._Element | None = None) -> list[str]:
     """Names printed in the author box after the ``الكاتب`` label (never the other-articles
     list); else the era's byline selectors; else a printed byline (``بقلم: …``)."""
     names: list[str] = []
@@ -122,30 +125,23 @@ def authors(page: Page) -> list[str]:
         after = texts[texts.index(clean(label.text)) + 1:] if clean(label.text) in texts else []
         for text in after:
             if text and not is_boilerplate(text):
-                names.extend(_split_names(text))
+                names.extend(generic.split_names(text))
                 break
     if not names:
         el = _first(page, AUTHOR_SELECTORS)
         if el is not None:
-            names = _split_names(clean(el.text_content()))
-    return list(dict.fromkeys(names or generic.byline_authors(page)))
+            names = generic.split_names(clean(el.text_content()))
+    return list(dict.fromkeys(names or generic.byline_authors(page, region)))
 
 
-def _split_names(text: str) -> list[str]:
-    """``"أ و ب"`` / ``"أ، ب"`` → two names; a line with digits or too long is not a name."""
-    if not text or len(text) > 60 or re.search(r"\d", text):
-        return []
-    return [n for n in re.split(r"\s+و\s+|\s*[،,]\s*", text) if n]
-
-
-def published(page: Page, head_el: etree._Element | None) -> Timestamp | None:
+def published(page: Page, head_el: etree._Element | None, url_day: str | None = None) -> Timestamp | None:
     el = _first(page, DATE_SELECTORS)
     if el is not None:
         for span in el.getparent().xpath("./span"):
             stamps = dates.find_dates(clean(span.text_content()), reference=page.fetched_at)
             if stamps:
                 return stamps[0]
-    return generic.published_near(page, head_el, skip=_date_skip)
+    return generic.published_near(page, head_el, skip=_date_skip, url_day=url_day)
 
 
 def _date_skip(el: etree._Element) -> bool:
@@ -176,13 +172,15 @@ def extract(page: Page) -> dict:
     head, head_el = headline(page)
     if head:
         out["headline"] = head
-    pub = published(page, head_el)
+    pub = published(page, head_el, generic.url_day(page))
     if pub:
         out["published"] = pub
     mod = modified(page, pub.date if pub else None)
     if mod:
         out["modified"] = mod
-    names = authors(page)
+    container = body_container(page)
+    region = generic.region_of(container, head_el) if container is not None else None
+    names = authors(page, region)
     if names:
         out["authors"] = names
     found_tags = generic.tags(page)
@@ -193,9 +191,7 @@ def extract(page: Page) -> dict:
     def skip_here(el: etree._Element) -> bool:
         return skip(el) or any(el is box for box in boxes)
 
-    container = body_container(page)
     if container is not None:
-        region = generic.region_of(container, head_el)
         imgs = generic.images(page, region, skip_here)
         paragraphs = generic.paragraphs(container, head, imgs, names, skip_here)
         if paragraphs:
