@@ -209,3 +209,42 @@ FROM images GROUP BY coalesce(agency, '(none)');
 CREATE VIEW IF NOT EXISTS skips_by_reason AS
 SELECT run_id, reason, count(*) AS pages, min(url) AS example_url
 FROM skipped_pages GROUP BY run_id, reason;
+
+-- ===== Arabic-aware full-text search (pipelines/search; see docs/search.md) =====
+--
+-- article_fts holds a SHADOW text per article: every word folded (harakat, tatweel, hamza
+-- carriers, ى/ي, ة/ه, digits) and stripped of its attached clitics (و ف ب ك ل ال لل), e.g.
+-- «وطهران» is stored as طهران and «بالحكومة» as حكومه. rowid = articles.id. The stored
+-- articles/images text is never changed. Rows are written by pipelines.search.index (the
+-- store calls index_article inside its upsert transaction); sqlite3 users only read it.
+-- Idempotent: safe to run on every open.
+
+CREATE VIRTUAL TABLE IF NOT EXISTS article_fts USING fts5(
+    headline,                                   -- shadow of articles.headline
+    body,                                       -- shadow of articles.body
+    captions,                                   -- shadow of images.caption, in page order
+    tokenize = 'unicode61 remove_diacritics 0'
+);
+
+-- Which normaliser built the index (a rule change means `almodon search --reindex`).
+CREATE TABLE IF NOT EXISTS search_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- A deleted article leaves the index with it.
+CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
+    DELETE FROM article_fts WHERE rowid = old.id;
+END;
+
+-- For sqlite3 users: MATCH the shadow index with a normalised query (get it from
+-- `almodon search --explain "QUERY"`), best first:
+--   SELECT id, url, headline, snippet FROM article_search
+--   WHERE article_search MATCH '"طهران"' ORDER BY rank LIMIT 20;
+-- `snippet` shows the SHADOW text (folded, clitics stripped) with [..] around the hits.
+CREATE VIEW IF NOT EXISTS article_search AS
+SELECT a.id, a.url, a.section, a.published_date, a.headline,
+       snippet(article_fts, -1, '[', ']', '…', 12) AS snippet,
+       bm25(article_fts, 5.0, 1.0, 2.0) AS rank,   -- lower is better; headline weighs most
+       article_fts AS article_search
+FROM article_fts JOIN articles a ON a.id = article_fts.rowid;

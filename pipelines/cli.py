@@ -12,6 +12,7 @@ import click
 from .extract import NotAnArticle, extract
 from .extract import dates as dates_mod
 from .fetch import fetch_one
+from .search import search_cmd
 
 DEFAULT_DB = "data/almodon.db"
 
@@ -173,6 +174,8 @@ def _read_only(db: str):
         raise click.ClickException(f"no such database: {db}")
     return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
+
+main.add_command(search_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Self
 
 from .extract import media
+from .search import index as search_index
 from .extract.urls import canonicalize
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
@@ -205,6 +206,7 @@ class Store:
                  record["headline"], row["body"], _json(record), _json(changed), run_id),
             )
             self._replace_children(article_id, record)
+            search_index.index_article(self.conn, article_id)
             self._add_aliases(article_id, record["url"], aliases)
             self._log_extraction(record, outcome, run_id, fetched_at)
         return outcome
