@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Self
 
 from .extract import media
-from .search import index as search_index
 from .extract.urls import canonicalize
+from .search import index as search_index
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 #: Numbered migrations for databases made by an older schema.sql: (version, description, SQL).
