@@ -19,8 +19,13 @@ from .search import index as search_index
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 #: Numbered migrations for databases made by an older schema.sql: (version, description, SQL).
-#: Only additive statements (ADD COLUMN, CREATE …); data is never dropped.
-MIGRATIONS: tuple[tuple[int, str, str], ...] = ((1, "initial schema", ""),)
+#: Only what ``CREATE … IF NOT EXISTS`` in schema.sql cannot do for an existing database
+#: (``ALTER TABLE … ADD COLUMN``); new tables, indexes and views need no entry but a number.
+#: Data is never dropped.
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "initial schema", ""),
+    (2, "raw_pages, extractions, article_aliases, search index (new tables only)", ""),
+)
 #: Fields whose change makes a new version (what a reader of the article would notice).
 CONTENT_FIELDS = (
     "headline",
@@ -69,20 +74,24 @@ class Store:
 
     # -- schema -----------------------------------------------------------------------------
     def _apply_schema(self) -> None:
-        with self.conn:
-            self.conn.executescript(SCHEMA_PATH.read_text(encoding="utf-8"))
+        """A new database gets ``schema.sql`` and is marked current. An existing one first gets
+        the migrations it has not had (ALTERs for tables it already holds), then ``schema.sql``
+        again, which adds new tables, indexes and views and touches nothing else."""
+        fresh = self.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
         level = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        for version, description, sql in MIGRATIONS:
-            if version <= level:
-                continue
-            with self.conn:
-                if sql:
-                    self.conn.executescript(sql)
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
-                    (version, description, utcnow()),
-                )
-                self.conn.execute(f"PRAGMA user_version = {int(version)}")
+        if not fresh:
+            for version, _description, sql in MIGRATIONS:
+                if version > level and sql:
+                    self.conn.executescript(f"BEGIN; {sql}; COMMIT;")
+        self.conn.executescript(SCHEMA_PATH.read_text(encoding="utf-8"))
+        with self.conn:
+            for version, description, _sql in MIGRATIONS:
+                if fresh or version > level:
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
+                        (version, description, utcnow()),
+                    )
+            self.conn.execute(f"PRAGMA user_version = {int(MIGRATIONS[-1][0])}")
 
     def close(self) -> None:
         self.conn.close()

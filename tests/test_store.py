@@ -10,7 +10,7 @@ from golden import goldens
 
 from pipelines import records
 from pipelines.extract import extract
-from pipelines.store import Store
+from pipelines.store import MIGRATIONS, Store
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_schema_is_idempotent_and_wal(tmp_path):
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
     assert {"articles", "images", "authors", "article_authors", "crawl_runs", "article_versions",
             "skipped_pages", "article_list", "articles_per_day", "photos_per_agency"} <= tables
-    assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
 
 
 def test_upsert_new_unchanged_updated_keeps_versions(tmp_path, record):
@@ -93,3 +93,31 @@ def test_validation_rejects_wrong_values(record, change, reason):
 
 def test_validation_accepts_a_good_record(record):
     assert records.validate(record, fetched_at="2026-11-26T00:00:00Z") is None
+
+
+def test_a_database_of_the_first_schema_is_migrated_without_losing_rows(tmp_path, record):
+    """A database made by the first released schema.sql opens with every current table, its
+    rows intact, and becomes searchable."""
+    from pathlib import Path
+
+    old_schema = Path(__file__).parent / "fixtures" / "schema" / "v1-2026-11-26.sql"
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(old_schema.read_text(encoding="utf-8"))
+    conn.execute(
+        "INSERT INTO articles (url, headline, body, paragraphs, paragraph_count, word_count, content_hash, "
+        "first_seen_at, last_fetched_at, last_checked_at, last_changed_at) VALUES (?, ?, ?, ?, 1, 3, 'h', 'x', 'x', 'x', 'x')",
+        (record["url"], record["headline"], "نص قديم", '["نص قديم"]'),
+    )
+    conn.commit()
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with Store(db) as store:
+        c = store.conn
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        assert {"raw_pages", "extractions", "article_aliases", "article_fts"} <= tables
+        assert c.execute("SELECT headline FROM articles").fetchone()[0] == record["headline"]
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY 1")] == [2]
+        assert store.upsert(record) == "updated"  # the old row is updated in place, not doubled
+        assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
