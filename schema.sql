@@ -124,6 +124,18 @@ CREATE TABLE IF NOT EXISTS images (
 );
 CREATE INDEX IF NOT EXISTS images_agency ON images(agency);
 
+-- Embedded videos (YouTube / Facebook / … iframes, <video>), in page order.
+CREATE TABLE IF NOT EXISTS videos (
+    id          INTEGER PRIMARY KEY,
+    article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    url         TEXT NOT NULL,
+    provider    TEXT,                                -- youtube, facebook, vimeo, dailymotion, twitter, file
+    caption     TEXT,
+    credit      TEXT,
+    UNIQUE (article_id, position)
+);
+
 CREATE TABLE IF NOT EXISTS authors (
     id   INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE

@@ -25,6 +25,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", ""),
     (2, "raw_pages, extractions, article_aliases, search index (new tables only)", ""),
+    (3, "videos (new table only)", ""),
 )
 #: Fields whose change makes a new version (what a reader of the article would notice).
 CONTENT_FIELDS = (
@@ -32,6 +33,7 @@ CONTENT_FIELDS = (
     "paragraphs",
     "authors",
     "images",
+    "videos",
     "tags",
     "section",
     "published_date",
@@ -49,8 +51,14 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _content(record: dict) -> dict:
+    """The fields a reader would notice, empty ones left out (so a field added to the record
+    later does not make every stored article look changed)."""
+    return {k: v for k in CONTENT_FIELDS if (v := record.get(k)) not in (None, "", [], {})}
+
+
 def content_hash(record: dict) -> str:
-    payload = _json({k: record.get(k) for k in CONTENT_FIELDS})
+    payload = _json(_content(record))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -201,7 +209,8 @@ class Store:
                     (article_id,),
                 ).fetchone()
                 before = json.loads(previous["record"]) if previous else {}
-                changed = [f for f in CONTENT_FIELDS if before.get(f) != record.get(f)]
+                now = _content(record)
+                changed = [f for f in CONTENT_FIELDS if _content(before).get(f) != now.get(f)]
                 cols = {**row, **meta, "version": version}
                 assignments = ", ".join(f"{name} = ?" for name in cols)
                 self.conn.execute(
@@ -255,6 +264,12 @@ class Store:
                  media.agency(im.get("credit")), im.get("alt"), im.get("caption_raw"))
                 for i, im in enumerate(record.get("images", []))
             ],
+        )
+        c.execute("DELETE FROM videos WHERE article_id = ?", (article_id,))
+        c.executemany(
+            "INSERT INTO videos (article_id, position, url, provider, caption, credit) VALUES (?, ?, ?, ?, ?, ?)",
+            [(article_id, i, v["url"], v.get("provider"), v.get("caption"), v.get("credit"))
+             for i, v in enumerate(record.get("videos", []))],
         )
         c.execute("DELETE FROM article_authors WHERE article_id = ?", (article_id,))
         for position, name in enumerate(dict.fromkeys(record.get("authors", []))):

@@ -117,7 +117,7 @@ def test_a_database_of_the_first_schema_is_migrated_without_losing_rows(tmp_path
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
         assert {"raw_pages", "extractions", "article_aliases", "article_fts"} <= tables
         assert c.execute("SELECT headline FROM articles").fetchone()[0] == record["headline"]
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY 1")] == [2]
+        assert c.execute("PRAGMA user_version").fetchone()[0] == MIGRATIONS[-1][0]
+        assert [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY 1")] == [m[0] for m in MIGRATIONS[1:]]
         assert store.upsert(record) == "updated"  # the old row is updated in place, not doubled
         assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 1

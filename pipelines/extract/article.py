@@ -35,6 +35,19 @@ class Image:
 
 
 @dataclass
+class Video:
+    """An embedded video (YouTube / Facebook / Vimeo / Dailymotion iframe, or ``<video>``)."""
+
+    url: str
+    provider: str | None = None  # youtube, facebook, vimeo, dailymotion, twitter, file
+    caption: str | None = None
+    credit: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
 class Article:
     url: str  # canonical https://www.almodon.com/... URL
     original_url: str  # the URL the page was fetched from / claimed to be
@@ -47,6 +60,7 @@ class Article:
     published: Timestamp | None = None
     modified: Timestamp | None = None
     images: list[Image] = field(default_factory=list)
+    videos: list[Video] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     summary: str | None = None
     language: str = "ar"
@@ -88,6 +102,7 @@ class Article:
             "paragraphs": list(self.paragraphs),
             "body": self.body,
             "images": [i.to_dict() for i in self.images],
+            "videos": [v.to_dict() for v in self.videos],
             "tags": list(self.tags),
             "language": self.language,
             "era": self.era,

@@ -29,6 +29,7 @@ FIELD_ORDER: dict[str, tuple[str, ...]] = {
     # Visible images carry captions and credits; structured ones rarely do.
     "images": ("profile", "fallback", "jsonld", "meta"),
     "paragraphs": ("profile", "fallback"),
+    "videos": ("profile", "fallback"),
     "summary": ("jsonld", "meta"),
 }
 MIN_BODY_CHARS = 80
@@ -115,6 +116,7 @@ def extract(
         published=published,
         modified=modified,
         images=chosen.get("images", []),
+        videos=chosen.get("videos", []),
         tags=chosen.get("tags", []),
         summary=chosen.get("summary"),
         era=info.era,

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from . import dates, urls
-from .article import Image
+from .article import Image, Video
 from .blocks import BLOCK_TAGS, blocks, is_chrome, words_of
 from .boilerplate import UPDATE_LINE, body_paragraphs
-from .media import make_image
+from .media import make_image, split_credit
 from .page import Page
 from .structured import is_site_name, strip_site_name
 from .text import clean
@@ -290,6 +290,46 @@ def _in_chrome(el: etree._Element, region: etree._Element, skip: Skip) -> bool:
     return False
 
 
+_VIDEO_HOSTS = (
+    ("youtube", re.compile(r"(?:^|\.)(?:youtube(?:-nocookie)?\.com|youtu\.be)$")),
+    ("facebook", re.compile(r"(?:^|\.)facebook\.com$")),
+    ("vimeo", re.compile(r"(?:^|\.)vimeo\.com$")),
+    ("dailymotion", re.compile(r"(?:^|\.)(?:dailymotion\.com|dai\.ly)$")),
+    ("twitter", re.compile(r"(?:^|\.)(?:twitter\.com|x\.com)$")),
+)
+
+
+def videos(page: Page, region: etree._Element, skip: Skip = is_chrome) -> list[Video]:
+    """Embedded videos in page order: known players' iframes and ``<video>`` elements, with
+    the caption of their figure (credit split as for images)."""
+    out: list[Video] = []
+    for el in region.iter("iframe", "video", "amp-youtube"):
+        if _in_chrome(el, region, skip):
+            continue
+        if el.tag == "amp-youtube" and el.get("data-videoid"):
+            url, provider = f"https://www.youtube.com/embed/{el.get('data-videoid')}", "youtube"
+        else:
+            src = el.get("src") or el.get("data-src") or ""
+            if not src and el.tag == "video":
+                source = el.find(".//source")
+                src = source.get("src", "") if source is not None else ""
+            if not src.strip():
+                continue
+            url = urljoin(page.url, src.strip())
+            provider = "file" if el.tag == "video" else _provider(url)
+            if provider is None:
+                continue
+        caption, credit = split_credit(_caption_for(el))
+        if all(v.url != url for v in out):
+            out.append(Video(url=url, provider=provider, caption=caption, credit=credit))
+    return out
+
+
+def _provider(url: str) -> str | None:
+    host = (urlsplit(url).hostname or "").lower()
+    return next((name for name, pattern in _VIDEO_HOSTS if pattern.search(host)), None)
+
+
 def _is_teaser(img: etree._Element) -> bool:
     """An image inside a link to another page (not to the image file): a teaser of another
     article (related, most read), not a picture of this one."""
@@ -393,6 +433,9 @@ def extract(page: Page) -> dict:
             out["paragraphs"] = paras
         if imgs:
             out["images"] = imgs
+        found_videos = videos(page, region)
+        if found_videos:
+            out["videos"] = found_videos
     return out
 
 

@@ -58,7 +58,8 @@ def split_credit(printed: str | None) -> tuple[str | None, str | None]:
         return clean(text[: m.start()]) or None, clean(label.group(1)) if label else credit
     m = _CREDIT_LABEL.search(text)
     if m:
-        return clean(text[: m.start()]) or None, clean(m.group(1))
+        # "… الأرز، تصوير: سامي" — the separator before the label belongs to the credit line
+        return clean(text[: m.start()]).rstrip(" ،,-–—|:") or None, clean(m.group(1))
     return text, None
 
 

@@ -198,5 +198,8 @@ def extract(page: Page) -> dict:
             out["paragraphs"] = paragraphs
         if imgs:
             out["images"] = imgs
+        found_videos = generic.videos(page, region, skip_here)
+        if found_videos:
+            out["videos"] = found_videos
     return out
 

@@ -1,0 +1,193 @@
+"""``almodon serve``: the archive in Datasette, read-only, described, with canned queries.
+
+The database is opened **read-only** (``mode=ro`` + ``PRAGMA query_only``), not ``immutable``:
+a crawl may be writing the same file (WAL mode), and ``immutable=1`` tells SQLite the file never
+changes, so it skips locking and the WAL and would serve stale or torn pages while a crawl runs
+(Datasette also hashes and counts immutable files at start-up, slow on a big archive). With
+``mode=ro`` every query sees the latest committed crawl, and any write — a plugin, a writable
+canned query, Datasette's own write path — fails with "attempt to write a readonly database".
+
+Search: when ``pipelines.search`` is importable, every connection gets its SQL functions
+(``ar_normalise``, ``ar_match``, …; see ``pipelines.search.index.register_functions``), and when
+the database holds the ``article_fts`` index the ``search`` canned query is added. The index is
+built by the writer (the store / ``almodon search --reindex``); a read-only server cannot.
+
+Metadata (titles, table and column descriptions, canned queries) is built by
+``pipelines.datasette_metadata`` from ``schema.sql``'s own comments.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from . import datasette_metadata
+from .datasette_metadata import DB_NAME
+
+if TYPE_CHECKING:  # Datasette is imported when serving, not by every `almodon` command
+    from datasette.app import Datasette
+    from datasette.database import Database
+
+DEFAULT_DB = "data/almodon.db"
+#: Datasette settings: a little more time per query than the default 1 s for a big archive.
+SETTINGS = {"sql_time_limit_ms": 5000, "default_page_size": 50, "facet_time_limit_ms": 500}
+
+
+def readonly_uri(path: str | Path) -> str:
+    """``file:`` URI opening ``path`` read-only (percent-encoded: safe for any file name)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
+def _search_functions():
+    """``pipelines.search.register_functions`` if the search package is there, else ``None``."""
+    try:
+        from .search import register_functions
+    except ImportError:  # search not built yet: serve without it
+        return None
+    return register_functions
+
+
+def prepare(conn: sqlite3.Connection) -> None:
+    """Make a connection read-only and register the archive's SQL functions on it."""
+    conn.execute("PRAGMA query_only = 1")
+    register = _search_functions()
+    if register is not None:
+        register(conn)
+
+
+@functools.cache
+def _readonly_database_class() -> type[Database]:
+    from datasette.database import Database
+
+    class ReadOnlyDatabase(Database):
+        """A Datasette database read-only on every connection, the "write" one included."""
+
+        def __init__(self, ds: Datasette, path: str | Path) -> None:
+            super().__init__(ds, path=str(Path(path).resolve()), is_mutable=True)
+            self.uri = readonly_uri(path)
+
+        def connect(self, write: bool = False) -> sqlite3.Connection:
+            conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            prepare(conn)
+            self._all_file_connections.append(conn)
+            return conn
+
+    return ReadOnlyDatabase
+
+
+def readonly_database(ds: Datasette, path: str | Path) -> Database:
+    """A ``datasette.database.Database`` for ``path`` whose every connection is ``mode=ro``
+    with ``PRAGMA query_only`` and the archive's SQL functions: writes fail."""
+    return _readonly_database_class()(ds, path)
+
+
+def has_search(path: str | Path) -> bool:
+    """True when search can be served: the package is importable and the index table exists."""
+    if _search_functions() is None:
+        return False
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        return conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'article_fts'").fetchone() is not None
+    finally:
+        conn.close()
+
+
+def search_warning(path: str | Path) -> str | None:
+    """A line for the operator when the search index misses articles or is out of date."""
+    if not has_search(path):
+        return None
+    from .search.index import stale
+
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        if stale(conn):
+            return ("search index is out of date: results may miss articles "
+                    "(rebuild it on the writer: `almodon search --reindex QUERY`)")
+    finally:
+        conn.close()
+    return None
+
+
+def check_archive(path: str | Path) -> None:
+    """Raise ``ValueError`` unless ``path`` is an archive database (has ``articles``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no such database: {path}")
+    try:
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
+        try:
+            ok = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'articles'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from exc
+    if not ok:
+        raise ValueError(f"{path} is not an Al-Modon archive (no articles table)")
+
+
+def metadata(path: str | Path, *, search: bool | None = None) -> dict:
+    """The Datasette metadata for the database at ``path`` (search wired when present)."""
+    return datasette_metadata.build(search=has_search(path) if search is None else search)
+
+
+def make_datasette(path: str | Path, *, search: bool | None = None,
+                   settings: dict | None = None) -> Datasette:
+    """A Datasette serving ``path`` read-only as ``/almodon``, with metadata and canned
+    queries. ``search=None`` wires search when the database has the index."""
+    from datasette.app import Datasette
+
+    ds = Datasette(metadata=metadata(path, search=search), settings={**SETTINGS, **(settings or {})})
+    ds.remove_database("_memory")  # added when Datasette gets no files: nothing to see there
+    ds.add_database(readonly_database(ds, path), name=DB_NAME)
+    return ds
+
+
+def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Run the server until interrupted (uvicorn, as ``datasette serve`` does)."""
+    import uvicorn
+
+    ds = make_datasette(path)
+    uvicorn.run(ds.app(), host=host, port=port, log_level="info", lifespan="on", workers=1)
+
+
+@click.command("serve")
+@click.option("--db", "db", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False), help="The archive database.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0 to share on the network).")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--metadata", "print_metadata", is_flag=True,
+              help="Print the Datasette metadata as JSON and exit (for `datasette -m`).")
+def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
+    """Browse and query the archive in Datasette, read-only, at http://HOST:PORT/almodon.
+
+    Tables and columns are described; canned queries: latest_articles, articles_by_day,
+    photo_agencies, changed_headlines, top_authors, and search when the index exists. Safe to
+    run while a crawl writes the same database.
+
+    Example: almodon serve --db data/almodon.db --port 8001
+    """
+    try:
+        check_archive(db)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if print_metadata:
+        click.echo(json.dumps(metadata(db), ensure_ascii=False, indent=2))
+        return
+    warning = search_warning(db)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Serving {db} read-only at http://{host}:{port}/{DB_NAME}", err=True)
+    serve(db, host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve_cmd(sys.argv[1:])
