@@ -130,3 +130,17 @@ def test_every_era_is_stored(crawled):
     assert eras >= {2, 3}
     aliases = query(crawled[0], "SELECT url FROM article_aliases WHERE url LIKE '%/articles/%'")
     assert aliases  # numeric-era links that redirected to a stored article are remembered
+
+
+def test_discovery_works_without_sitemaps(tmp_path, crawl):
+    """robots.txt without Sitemap: lines: RSS, the home page and section listings still find
+    every article (the live site's robots.txt named no sitemap in public evidence)."""
+    from replica.server import Replica
+
+    with Replica(port=0, sitemap=False) as rep:
+        result = crawl(rep.base_url, tmp_path / "n.db")
+        sitemap_requests = [p for _, p, _ in rep.requests if "sitemap" in p]
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sitemap_requests == []
+    urls = {r[0] for r in query(tmp_path / "n.db", "SELECT url FROM articles")}
+    assert urls == {g.expected["url"] for g in SERVED}
