@@ -130,7 +130,10 @@ def import_warc_cmd(db: str, files: tuple[str, ...]) -> None:
 @main.command("summary")
 @_db_option
 def summary_cmd(db: str) -> None:
-    """Print what the archive holds: sections, newest articles, images, the last run."""
+    """Print what the archive holds: sections, newest articles, images, the last run.
+
+    Example: almodon summary --db data/demo.db
+    """
     from .report import summary
 
     conn = _read_only(db)
