@@ -28,7 +28,7 @@ def test_every_cli_command_has_help_with_an_example(command):
 def test_make_targets_named_in_the_readme_exist():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in set(re.findall(r"make (\w+)", README)):
-        assert re.search(rf"^{target}:", makefile, re.M), target
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
 
 
 def test_readme_sql_runs_on_a_crawled_database(tmp_path):
