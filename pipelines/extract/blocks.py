@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
@@ -50,16 +51,21 @@ CHROME_STEMS = (
 )
 
 
-def words_of(el: etree._Element) -> set[str]:
+def words_of(el: etree._Element) -> frozenset[str]:
     """Lower-case words of an element's tag (custom elements), class and id; a word holding a
     chrome stem (``sharedaddy``) also counts as that stem."""
     tag = el.tag if isinstance(el.tag, str) else ""
-    raw = " ".join((tag if "-" in tag else "", el.get("class") or "", el.get("id") or "")).lower()
+    return _words(tag if "-" in tag else "", el.get("class") or "", el.get("id") or "")
+
+
+@lru_cache(maxsize=8192)
+def _words(tag: str, cls: str, ident: str) -> frozenset[str]:
+    raw = f"{tag} {cls} {ident}".lower()
     words = set(_WORD_SPLIT.split(raw))
     flat = raw.replace("-", "").replace("_", "")
     words.update(stem for stem in CHROME_STEMS if stem in flat)
     words.discard("")
-    return words
+    return frozenset(words)
 
 
 def is_chrome(el: etree._Element) -> bool:

@@ -81,7 +81,7 @@ def extract(
         "profile": almodon.extract(page),
     }
     if "paragraphs" not in layers["profile"]:
-        layers["fallback"] = generic.extract(page)
+        layers["fallback"] = generic.extract(page, known=frozenset(layers["profile"]))
     url_date = dates.date_from_url(info.canonical or url)
     if url_date:
         layers["url"] = {"published": url_date}

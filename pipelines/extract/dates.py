@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import email.utils
 import re
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from types import MappingProxyType
 from typing import NamedTuple
@@ -134,6 +135,7 @@ def parse_iso(value: str, source: str = "jsonld") -> Timestamp | None:
 _URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})(?=/|$)")
 
 
+@lru_cache(maxsize=4096)
 def date_from_url(url: str) -> Timestamp | None:
     """The ``/YYYY/M/D/`` date in a URL path (also percent-encoded) -> day precision, ``url``."""
     path = to_ascii_digits(unquote(urlsplit(url).path))

@@ -31,6 +31,7 @@ NAV_WORDS = frozenset(
     ["header", "nav", "navbar", "menu", "footer", "sidebar", "mostread", "popular", "related", "trending", "ad", "ads", "banner", "billboard", "leaderboard", "notification", "comments"]
 )
 _NAV_TAGS = frozenset(["script", "style", "noscript", "template", "nav", "footer", "aside", "header", "select"])
+_TAG_WORDS = frozenset({"tag", "tags", "keywords"})
 _TAG_HREF = re.compile(r"/(?:tag|tags|keyword|keywords)/", re.IGNORECASE)
 _ICON = re.compile(r"logo|icon|avatar|sprite|/ads?/", re.IGNORECASE)
 _MIN_BLOCK = 25
@@ -55,6 +56,7 @@ _BYLINE = re.compile(
 )
 
 
+_AUTHOR_HREF = re.compile(r"/(?:author|authors|writer|writers)/", re.I)
 _AUTHOR_WORDS = frozenset({"author", "byline", "writer", "by"})
 _NOT_AUTHOR_WORDS = frozenset({"comment", "comments", "related", "mostread", "popular", "sidebar", "footer",
                                "articles", "more", "description", "bio", "avatar", "label"})
@@ -76,7 +78,10 @@ def byline_authors(page: Page, region: etree._Element | None = None) -> list[str
     scope = region if region is not None else page.tree
     names: list[str] = []
     for a in scope.iter("a"):
-        if urls.classify(urljoin(page.url, a.get("href") or "")).kind == "author" and not _in_box(a):
+        href = a.get("href") or ""
+        if not _AUTHOR_HREF.search(href):
+            continue
+        if urls.classify(urljoin(page.url, href)).kind == "author" and not _in_box(a):
             names += split_names(a.text_content())
     if not names:
         for el in scope.iter():
@@ -145,24 +150,53 @@ def published_near(page: Page, head_el: etree._Element | None, skip: Skip = nav_
     body = page.tree.find("body")
     if body is None:
         return None
-    found = blocks(body, skip=skip)
-    head_idx = None
-    if head_el is not None:
-        for i, block in enumerate(found):
-            if block.element is head_el or head_el in block.element.iterancestors():
-                head_idx = i
-                break
+    texts = body.xpath(".//text()[normalize-space()]")  # document order, C speed
+    head_idx = _position(texts, head_el)
     candidates: list[tuple[int, Timestamp]] = []
-    for i, block in enumerate(found):
-        if len(block.text) > 80 or UPDATE_LINE.search(block.text):
+    seen: set = set()
+    for i, text in enumerate(texts):
+        if not _DATEISH.search(text):
             continue
-        stamps = dates.find_dates(block.text, reference=page.fetched_at)
+        line_el = _line_of(text)
+        if line_el in seen or skip(line_el) or any(skip(a) for a in ancestors(line_el)):
+            continue
+        seen.add(line_el)
+        line = clean(line_el.text_content())
+        if len(line) > 80:
+            line = clean(text)
+        if len(line) > 80 or UPDATE_LINE.search(line):
+            continue
+        stamps = dates.find_dates(line, reference=page.fetched_at)
         if stamps:
             dist = abs(i - head_idx) * 2 + (i > head_idx) if head_idx is not None else i
             candidates.append((dist, stamps[0]))
     agreeing = [c for c in candidates if url_day and c[1].date == url_day]
     best = min(agreeing or candidates, key=lambda c: c[0], default=None)
     return best[1] if best else None
+
+
+_DATEISH = re.compile(r"[0-9٠-٩۰-۹]|منذ|أمس|امس|اليوم|البارحة|قبل")
+
+
+def _position(texts: list, el: etree._Element | None) -> int | None:
+    """Index of the first text node inside ``el``."""
+    if el is None:
+        return None
+    for i, text in enumerate(texts):
+        holder = text.getparent()
+        if holder is el or any(a is el for a in holder.iterancestors()):
+            return i
+    return None
+
+
+def _line_of(text) -> etree._Element:
+    """The nearest block-level element holding a text node (its printed line)."""
+    el = text.getparent()
+    if text.is_tail:
+        el = el.getparent() if el.getparent() is not None else el
+    while el.tag not in BLOCK_TAGS and el.getparent() is not None and el.getparent().tag != "body":
+        el = el.getparent()
+    return el
 
 
 def url_day(page: Page) -> str | None:
@@ -393,10 +427,11 @@ def card_count(page: Page) -> int:
 def tags(page: Page) -> list[str]:
     """Tag links: ``/tag/…`` hrefs, or links inside a box named tags/keywords."""
     found: list[str] = []
+    maybe = page.tree.xpath("//body//*[contains(@class, 'tag') or contains(@id, 'tag') or contains(@class, 'keyword')]")
+    boxes = [el for el in maybe if words_of(el) & _TAG_WORDS]
+    in_boxes = {a for box in boxes for a in box.iter("a")}
     for a in page.tree.iter("a"):
-        href = a.get("href") or ""
-        in_box = any({"tag", "tags", "keywords"} & words_of(anc) for anc in ancestors(a))
-        if _TAG_HREF.search(href) or in_box:
+        if a in in_boxes or _TAG_HREF.search(a.get("href") or ""):
             text = clean(a.text_content()).lstrip("#").strip()
             if text and len(text) <= 60:
                 found.append(text)
@@ -410,21 +445,26 @@ def paragraphs(
     return body_paragraphs(blocks(container, skip=skip), head, captions, set(authors))
 
 
-def extract(page: Page) -> dict:
+def extract(page: Page, known: frozenset[str] = frozenset()) -> dict:
+    """Candidates from the generic heuristics. Fields in ``known`` (already found by the site
+    profile, which uses these same helpers) are not searched for again; the body is."""
     out: dict = {}
     head, head_el = headline(page)
-    if head:
+    if head and "headline" not in known:
         out["headline"] = head
-    pub = published_near(page, head_el, url_day=url_day(page))
-    if pub:
-        out["published"] = pub
-    found_tags = tags(page)
-    if found_tags:
-        out["tags"] = found_tags
+    if "published" not in known:
+        pub = published_near(page, head_el, url_day=url_day(page))
+        if pub:
+            out["published"] = pub
+    if "tags" not in known:
+        found_tags = tags(page)
+        if found_tags:
+            out["tags"] = found_tags
     container = main_container(page)
-    names = byline_authors(page, region_of(container, head_el) if container is not None else None)
-    if names:
-        out["authors"] = names
+    if "authors" not in known:
+        names = byline_authors(page, region_of(container, head_el) if container is not None else None)
+        if names:
+            out["authors"] = names
     if container is not None:
         region = region_of(container, head_el)
         imgs = images(page, region)

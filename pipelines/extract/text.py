@@ -12,16 +12,20 @@ import unicodedata
 from w3lib.encoding import html_to_unicode
 
 _WS = re.compile(r"\s+")
+_NEEDS_TIDY = re.compile(r"\s\s|[^\S ]|^\s|\s$|[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 # Invisible marks that only steer rendering; they never carry meaning in a news text.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean(text: str | None) -> str:
     """NFC, invisible direction marks removed, runs of white space folded to one space, trimmed."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _WS.sub(" ", text).strip()
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _NEEDS_TIDY.search(text) is None:  # the common case: already tidy
+        return text
+    return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def _sniff(body: bytes) -> str | None:

@@ -28,6 +28,7 @@ Everything here is pure string work (stdlib + w3lib), with no network and no Scr
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -131,6 +132,13 @@ _OFFSITE = UrlInfo("offsite", None)
 
 
 def classify(url: str, extra_hosts: Iterable[str] = ()) -> UrlInfo:
+    """Classify ``url`` and give its canonical form (memoised: pages repeat their links)."""
+    hosts = (extra_hosts,) if isinstance(extra_hosts, str) else tuple(extra_hosts)
+    return _classify(url, hosts)
+
+
+@lru_cache(maxsize=65536)
+def _classify(url: str, extra_hosts: tuple[str, ...]) -> UrlInfo:
     """Classify ``url`` and give its canonical form.
 
     ``extra_hosts`` are ``host[:port]`` strings (or base URLs) that also count as the site, such as

@@ -29,38 +29,31 @@ from ..timestamps import Timestamp
 
 NAME = "almodon"
 
-#: Body containers, most specific first (2014–15 first, then names seen on news sites).
-BODY_SELECTORS = (
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' inner_content ')]",
-    "//*[@itemprop='articleBody']",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-body ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-text ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' news-body ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' details-body ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' app-sections-detail ')]//article",
-    "//article",
+#: Body container classes, most specific first (2014–15 first, then names news sites use;
+#: ``articleBody`` stands for ``itemprop="articleBody"``).
+BODY_CLASSES = (
+    "inner_content", "articleBody", "article-body", "article-content", "article-text",
+    "news-body", "details-body", "entry-content",
 )
-HEADLINE_SELECTORS = (
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]//h3",
-    "//article//h1",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' app-sections-detail ')]//h1",
-    "//h1",
+_BODY_RANK = {name: rank for rank, name in enumerate(BODY_CLASSES) if name != "articleBody"}
+#: Then the 2025–26 layout's main column, then any <article>.
+BODY_FALLBACKS = (
+    "//*[contains(@class, 'app-sections-detail')][contains(concat(' ', normalize-space(@class), ' '), ' app-sections-detail ')]//article",
+    "//article",
 )
 #: 2014–15: the date is printed d/m/Y in a span of the title block.
 DATE_SELECTORS = (
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]/span",
+    "//*[contains(@class, 'section_title')][contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]/span",
 )
 #: Author names printed by markup (2014–15 ``span.writer``; common byline names).
 AUTHOR_SELECTORS = (
     (
-        "//*[contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]"
-        "//*[contains(concat(' ', normalize-space(@class), ' '), ' writer ')]"
+        "//*[contains(@class, 'section_title')][contains(concat(' ', normalize-space(@class), ' '), ' section_title ')]"
+        "//*[contains(@class, 'writer')][contains(concat(' ', normalize-space(@class), ' '), ' writer ')]"
     ),
     "//*[@rel='author']",
     "//*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' author-name ')]",
+    "//*[contains(@class, 'author-name')][contains(concat(' ', normalize-space(@class), ' '), ' author-name ')]",
 )
 #: The sidebar column of the 2025–26 layout (utility classes only, so matched exactly).
 SIDEBAR = re.compile(r"(?:^|\s)lg:w-1/3(?:\s|$)")
@@ -83,12 +76,38 @@ def _first(page: Page, xpaths: tuple[str, ...]) -> etree._Element | None:
 
 
 def headline(page: Page) -> tuple[str | None, etree._Element | None]:
-    el = _first(page, HEADLINE_SELECTORS)
-    return (clean(el.text_content()) or None, el) if el is not None else (None, None)
+    """2014–15: the ``h3`` of ``.section_title``; then an ``<h1>`` in the article or the main
+    column; then any ``<h1>`` — never the site's name in a masthead."""
+    candidates = [
+        *(h for h in page.tree.iter("h3") if _under_class(h, "section_title")),
+        *(h for h in page.tree.iter("h1") if any(a.tag == "article" for a in h.iterancestors())),
+        *(h for h in page.tree.iter("h1") if _under_class(h, "app-sections-detail")),
+        *page.tree.iter("h1"),
+    ]
+    for el in candidates:
+        text = clean(el.text_content())
+        if text and not is_site_name(text):
+            return text, el
+    return None, None
+
+
+def _under_class(el: etree._Element, name: str) -> bool:
+    return any(name in (a.get("class") or "").split() for a in el.iterancestors())
 
 
 def body_container(page: Page) -> etree._Element | None:
-    for xp in BODY_SELECTORS:
+    """The body container named by the most specific selector that matches (the longest one
+    when several elements match it). One pass over the tree for all class selectors."""
+    ranked: dict[int, list[etree._Element]] = {}
+    for el in page.tree.iter():
+        if el.get("itemprop") == "articleBody":
+            ranked.setdefault(BODY_CLASSES.index("articleBody"), []).append(el)
+        for token in (el.get("class") or "").split():
+            if token in _BODY_RANK:
+                ranked.setdefault(_BODY_RANK[token], []).append(el)
+    if ranked:
+        return max(ranked[min(ranked)], key=lambda el: len(el.text_content()))
+    for xp in BODY_FALLBACKS:
         found = page.tree.xpath(xp)
         if found:
             return max(found, key=lambda el: len(el.text_content()))
@@ -97,11 +116,11 @@ def body_container(page: Page) -> etree._Element | None:
 
 def _author_labels(page: Page) -> list[etree._Element]:
     """Elements whose own text is the ``الكاتب`` label (with or without a colon)."""
-    return [
-        el for el in page.tree.iter()
-        if isinstance(el.tag, str) and el.tag not in {"script", "style"}
-        and clean(el.text).rstrip(":：").strip() == AUTHOR_LABEL and not len(el)
-    ]
+    return page.tree.xpath(
+        "//body//text()[contains(., $label)]/parent::*[not(*)]"
+        "[normalize-space(.) = $label or normalize-space(.) = concat($label, ':')]",
+        label=AUTHOR_LABEL,
+    )
 
 
 def author_box(label: etree._Element) -> etree._Element:
