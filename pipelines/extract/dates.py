@@ -23,8 +23,8 @@ from __future__ import annotations
 import bisect
 import email.utils
 import re
-from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit

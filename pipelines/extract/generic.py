@@ -56,7 +56,7 @@ _BYLINE = re.compile(
 )
 
 
-_AUTHOR_HREF = re.compile(r"/(?:author|authors|writer|writers)/", re.I)
+_AUTHOR_HREF = re.compile(r"/(?:author|authors|writer|writers)/", re.IGNORECASE)
 _AUTHOR_WORDS = frozenset({"author", "byline", "writer", "by"})
 _NOT_AUTHOR_WORDS = frozenset({"comment", "comments", "related", "mostread", "popular", "sidebar", "footer",
                                "articles", "more", "description", "bio", "avatar", "label"})

@@ -28,11 +28,11 @@ Everything here is pure string work (stdlib + w3lib), with no network and no Scr
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
