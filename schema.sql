@@ -202,12 +202,17 @@ CREATE TABLE IF NOT EXISTS skipped_pages (
 CREATE INDEX IF NOT EXISTS skipped_pages_run ON skipped_pages(run_id, reason);
 
 -- Ready views for analysts.
+
+-- The latest version of each article with its section and its authors in byline order.
 CREATE VIEW IF NOT EXISTS article_list AS
-SELECT a.id, a.url, a.section, a.published_date, a.published_local, a.published_at,
-       a.modified_at, a.headline,
-       (SELECT group_concat(au.name, '، ') FROM article_authors aa JOIN authors au ON au.id = aa.author_id
-         WHERE aa.article_id = a.id) AS authors,
-       a.word_count, a.image_count, a.version
+SELECT a.id, a.url, a.section, a.section_name, a.published_date, a.published_local,
+       a.published_at, a.modified_local, a.modified_at, a.headline,
+       (SELECT group_concat(name, '، ') FROM (
+            SELECT au.name FROM article_authors aa JOIN authors au ON au.id = aa.author_id
+            WHERE aa.article_id = a.id ORDER BY aa.position)) AS authors,
+       (SELECT group_concat(value, '، ') FROM (
+            SELECT value FROM json_each(a.tags) GROUP BY value ORDER BY min(key))) AS tags,
+       a.word_count, a.image_count, a.version, a.last_changed_at
 FROM articles a;
 
 CREATE VIEW IF NOT EXISTS articles_per_day AS
@@ -221,6 +226,45 @@ FROM images GROUP BY coalesce(agency, '(none)');
 CREATE VIEW IF NOT EXISTS skips_by_reason AS
 SELECT run_id, reason, count(*) AS pages, min(url) AS example_url
 FROM skipped_pages GROUP BY run_id, reason;
+
+-- Articles whose headline changed after the archive first stored them: one row per article,
+-- the first headline seen, the current one, how many versions changed it and when (fetch time
+-- of those versions; site_modified_at is the update time the site printed on the latest one).
+CREATE VIEW IF NOT EXISTS headline_changes AS
+SELECT a.id AS article_id, a.url, a.section, a.published_date, a.published_at,
+       (SELECT f.headline FROM article_versions f WHERE f.article_id = a.id
+         ORDER BY f.version LIMIT 1) AS first_headline,
+       a.headline AS latest_headline,
+       count(*) AS changes,
+       min(v.fetched_at) AS first_changed_at,
+       max(v.fetched_at) AS last_changed_at,
+       max(v.modified_at) AS site_modified_at,
+       a.version AS versions
+FROM articles a
+JOIN article_versions v ON v.article_id = a.id AND v.version > 1
+     AND EXISTS (SELECT 1 FROM json_each(v.changed_fields) WHERE value = 'headline')
+GROUP BY a.id;
+
+-- Every change the archive recorded: one row per version after the first, with the fields that
+-- changed and the headline before and after.
+CREATE VIEW IF NOT EXISTS article_changes AS
+SELECT v.article_id, a.url, a.section, v.version, v.fetched_at AS changed_at, v.modified_at,
+       v.changed_fields, p.headline AS previous_headline, v.headline,
+       length(v.body) - length(p.body) AS body_chars_delta, v.run_id
+FROM article_versions v
+JOIN articles a ON a.id = v.article_id
+LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1
+WHERE v.version > 1;
+
+-- Who writes: articles per author, the sections they write in, first and last day.
+CREATE VIEW IF NOT EXISTS articles_per_author AS
+SELECT au.id AS author_id, au.name AS author, count(*) AS articles,
+       group_concat(DISTINCT a.section) AS sections,
+       min(a.published_date) AS first_date, max(a.published_date) AS last_date
+FROM authors au
+JOIN article_authors aa ON aa.author_id = au.id
+JOIN articles a ON a.id = aa.article_id
+GROUP BY au.id;
 
 -- ===== Arabic-aware full-text search (pipelines/search; see docs/search.md) =====
 --

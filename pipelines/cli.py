@@ -9,10 +9,12 @@ from pathlib import Path
 
 import click
 
+from .export import export_cmd
 from .extract import NotAnArticle, extract
 from .extract import dates as dates_mod
 from .fetch import fetch_one
 from .search import search_cmd
+from .serve import serve_cmd
 
 DEFAULT_DB = "data/almodon.db"
 
@@ -179,6 +181,8 @@ def _read_only(db: str):
 
 
 main.add_command(search_cmd)
+main.add_command(serve_cmd)
+main.add_command(export_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

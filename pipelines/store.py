@@ -26,6 +26,8 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", ""),
     (2, "raw_pages, extractions, article_aliases, search index (new tables only)", ""),
     (3, "videos (new table only)", ""),
+    # A view whose definition changed is dropped; schema.sql, applied next, re-creates it.
+    (4, "article_list: authors in byline order, section name, tags", "DROP VIEW IF EXISTS article_list"),
 )
 #: Fields whose change makes a new version (what a reader of the article would notice).
 CONTENT_FIELDS = (

@@ -119,5 +119,7 @@ def test_a_database_of_the_first_schema_is_migrated_without_losing_rows(tmp_path
         assert c.execute("SELECT headline FROM articles").fetchone()[0] == record["headline"]
         assert c.execute("PRAGMA user_version").fetchone()[0] == MIGRATIONS[-1][0]
         assert [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY 1")] == [m[0] for m in MIGRATIONS[1:]]
+        # a view whose definition changed is replaced, not left at its old definition
+        assert "tags" in [r[1] for r in c.execute("PRAGMA table_info(article_list)")]
         assert store.upsert(record) == "updated"  # the old row is updated in place, not doubled
         assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 1

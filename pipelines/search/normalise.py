@@ -111,11 +111,15 @@ def fold(text: str) -> str:
 
 
 def _fold_final(token: str) -> str:
-    """``token`` with the first matching ``FINAL_FOLD`` rule applied."""
-    for suffix, replacement, min_len in FINAL_FOLD:
-        if len(token) >= min_len and token.endswith(suffix):
-            return token[: -len(suffix)] + replacement
-    return token
+    """``token`` with ``FINAL_FOLD`` rules applied until none matches, so that normalising
+    is idempotent (``ايء`` → ``اء`` → ``ا``); each rule shortens the token, so this ends."""
+    while True:
+        for suffix, replacement, min_len in FINAL_FOLD:
+            if len(token) >= min_len and token.endswith(suffix):
+                token = token[: -len(suffix)] + replacement
+                break
+        else:
+            return token
 
 
 def _fold_word(word: str) -> str:
