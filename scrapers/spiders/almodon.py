@@ -36,6 +36,9 @@ MODES = ("latest", "archive", "urls", "refresh")
 SECTIONS = ("politics", "arabworld", "economy", "society", "culture", "opinion")
 BLOCK_STATUSES = {403, 406, 429}
 REDIRECTS = (301, 302, 303, 307, 308)
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_AUTHOR_LISTING = re.compile(rf"/getallauthorarticles/(\d+)/({_UUID})")
+_AUTHOR_PAGE = re.compile(rf"^https?://[^/]+/authors?/({_UUID})/?$")
 _MONTH_IN_URL = re.compile(r"(20\d\d)[-/_](\d\d)")
 
 
@@ -232,15 +235,34 @@ class AlmodonSpider(scrapy.Spider):
         max_pages = (
             self.settings.getint("ALMODON_LATEST_LISTING_PAGES", 2) if self.mode == "latest" else 10_000
         )
+        articles = 0
         for href in response.css("a::attr(href)").getall():
             absolute = response.urljoin(href)
             info = self.classify(absolute)
             if info.kind == "article":
+                articles += 1
                 req = self.article_request(absolute, "listing")
                 if req:
                     yield req
             elif info.kind in {"listing", "author_listing", "section"} and page < max_pages:
                 yield self.listing_request(absolute, self.parse_listing, "listing", page=page + 1)
+        # The 2025 author endpoint prints no pager (the site's script asks for the next page):
+        # ask for page n+1 while page n still lists articles.
+        m = _AUTHOR_LISTING.search(self.site_url(response.url))
+        if m and articles and page < max_pages:
+            next_page = f"{urls.CANONICAL_BASE}/getallauthorarticles/{int(m.group(1)) + 1}/{m.group(2)}"
+            yield self.listing_request(next_page, self.parse_listing, "listing", page=page + 1)
+
+    def author_listings(self, response):
+        """Archive mode: an article's author links lead to the 2025 author listing endpoint,
+        which reaches the author's older articles that listings and feeds no longer show."""
+        if self.mode != "archive":
+            return
+        for href in response.css("a::attr(href)").getall():
+            m = _AUTHOR_PAGE.search(self.site_url(response.urljoin(href)))
+            if m:
+                listing = f"{urls.CANONICAL_BASE}/getallauthorarticles/1/{m.group(1).lower()}"
+                yield self.listing_request(listing, self.parse_listing, "author", page=1)
 
     # -- fetch ---------------------------------------------------------------------------------
     def follow_redirect(self, response):
@@ -270,6 +292,7 @@ class AlmodonSpider(scrapy.Spider):
             k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v
         }
         site_url = self.site_url(response.url)
+        yield from self.author_listings(response)
         yield RawPage(
             url=site_url,
             fetch_url=response.url,
