@@ -105,6 +105,13 @@ class RunLedger:
         self.crawler.stats.inc_value(f"almodon/{outcome}")
 
     def spider_closed(self, spider, reason) -> None:
+        if self.store is not None:
+            # redirects to an article of this run that was never stored: not a silent loss
+            for alias in self.pending_aliases:
+                if not self.store.add_aliases(alias.url, alias.aliases):
+                    for url in dict.fromkeys(alias.aliases):
+                        self.page_skipped(url, "redirect_unresolved", f"-> {alias.url}", None)
+            self.pending_aliases = []
         stats = self.crawler.stats
         counts = {
             "requests": stats.get_value("downloader/request_count", 0),
@@ -131,8 +138,6 @@ class RunLedger:
         stats.set_value("almodon/status", status)
         self.warc.close()
         if self.store is not None:
-            for alias in self.pending_aliases:
-                self.store.add_aliases(alias.url, alias.aliases)
             self.store.finish_run(self.run_id, counts, status=status, exit_code=code, finish_reason=reason)
             self.store.close()
             self.store = None

@@ -55,6 +55,15 @@ ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.NormalisePipeline": 500,
     "pipelines.scrapy_pipelines.StorePipeline": 900,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy 2.19's hands robots.txt to the first waiting request only (docs/faults.md, bug 7)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapers.middlewares.RobotsTxtMiddleware": 100,
+    # below RetryMiddleware (550): its process_response runs first, so the wait precedes the retry
+    "scrapers.middlewares.RetryAfterMiddleware": 560,
+}
+#: Longest Retry-After (seconds) waited for; a longer one is not retried.
+ALMODON_RETRY_AFTER_MAX = 120
 EXTENSIONS = {
     "pipelines.scrapy_pipelines.RunLedger": 500,
 }

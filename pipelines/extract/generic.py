@@ -48,7 +48,10 @@ def nav_skip(el: etree._Element) -> bool:
     words = words_of(el)
     if (tag == "header" or "header" in words) and any(a.tag in {"article", "main"} for a in el.iterancestors()):
         return bool((words - {"header"}) & NAV_WORDS)
-    return tag in _NAV_TAGS or bool(words & NAV_WORDS)
+    chrome = tag in _NAV_TAGS or bool(words & NAV_WORDS)
+    if chrome and (el.find(".//main") is not None or el.find(".//article") is not None):
+        return False  # holds the page's main content (a header the template left open): not chrome
+    return chrome
 
 
 _BYLINE = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, http_content_type_encoding
 
 _WS = re.compile(r"\s+")
 _NEEDS_TIDY = re.compile(r"\s\s|[^\S ]|^\s|\s$|[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -43,5 +43,9 @@ def _sniff(body: bytes) -> str | None:
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode a page: BOM, then the HTTP ``Content-Type`` charset, then ``<meta charset>``,
     then detection (UTF-8 if valid, else windows-1256). Returns ``(encoding, text)``."""
+    if http_content_type_encoding(content_type) == "cp1252":
+        # iso-8859-1 / latin1 / us-ascii / windows-1252 (w3lib maps them all to cp1252) is a
+        # server default, never the charset of an Arabic page: let the BOM, <meta> or detection speak
+        content_type = None
     encoding, text = html_to_unicode(content_type, body, default_encoding="utf-8", auto_detect_fun=_sniff)
     return encoding, text

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from protego import Protego
+from scrapy.exceptions import CannotResolveHostError, DownloadTimeoutError
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
@@ -154,7 +155,7 @@ class AlmodonSpider(scrapy.Spider):
                     yield req
             return
         yield scrapy.Request(f"{self.base_url}/robots.txt", callback=self.parse_robots,
-                             errback=self.failed, meta={"via": "robots"}, dont_filter=True)
+                             errback=self.failed, meta={"via": "robots"})
         yield self.listing_request(f"{self.base_url}/rss", self.parse_rss, "rss")
         yield self.listing_request(f"{self.base_url}/", self.parse_listing, "home", page=1)
         for section in SECTIONS:
@@ -176,7 +177,8 @@ class AlmodonSpider(scrapy.Spider):
             yield scrapy.Request(
                 self.fetch_url(row["original_url"] or row["url"]), callback=self.parse_article,
                 errback=self.failed, headers=headers, dont_filter=True,
-                meta={"via": "refresh", "site_url": row["url"], "handle_httpstatus_list": [304]},
+                meta={"via": "refresh", "site_url": row["url"], "dont_redirect": True,
+                      "handle_httpstatus_list": [304, *REDIRECTS]},
             )
 
     def parse_robots(self, response):
@@ -198,10 +200,14 @@ class AlmodonSpider(scrapy.Spider):
                 if self._sitemap_wanted(loc, entry.get("lastmod")):
                     yield self.listing_request(loc, self.parse_sitemap, "sitemap")
         elif sitemap.type == "urlset":
+            entries = 0
             for entry in sitemap:
+                entries += 1
                 req = self.article_request(entry.get("loc", ""), "sitemap")
                 if req:
                     yield req
+            if not entries:
+                self.skip(self.site_url(response.url), "bad_sitemap", "no <url> entries", response.status)
         else:
             self.skip(response.url, "bad_sitemap", f"root element {sitemap.type!r}", response.status)
 
@@ -270,12 +276,19 @@ class AlmodonSpider(scrapy.Spider):
         alias = response.meta.get("site_url")
         location = response.headers.get("Location", b"").decode("latin-1")
         hops = response.meta.get("hops", 0) + 1
-        target = self.classify(response.urljoin(location)) if location else None
-        if target is None or target.kind != "article" or hops > self.settings.getint("REDIRECT_MAX_TIMES", 5):
-            kind = target.kind if target else "no_location"
-            self.skip(self.site_url(response.url), f"redirect_{kind}", location[:200], response.status)
-            return
         aliases = [*response.meta.get("aliases", []), alias]
+        asked = aliases[0]  # the URL the crawl asked for: skips are recorded under it
+        target = self.classify(response.urljoin(location)) if location else None
+        if target is None or target.kind != "article":
+            kind = target.kind if target else "no_location"
+            self.skip(asked, f"redirect_{kind}", location[:200], response.status)
+            return
+        if target.key in {self.classify(a).key for a in aliases}:
+            self.skip(asked, "redirect_loop", " -> ".join([*aliases, target.canonical])[:200], response.status)
+            return
+        if hops > self.settings.getint("REDIRECT_MAX_TIMES", 5):
+            self.skip(asked, "redirect_too_many", location[:200], response.status)
+            return
         if target.key in self.seen_keys:
             yield records.Alias(aliases=aliases, url=target.canonical)
             return
@@ -319,9 +332,9 @@ class AlmodonSpider(scrapy.Spider):
                 self.skip(url, f"http_{status}", "", status)
             else:
                 self.skip(url, f"http_{status}", "", status, kind="failed")
-        elif failure.check(DNSLookupError):
+        elif failure.check(DNSLookupError, CannotResolveHostError):
             self.skip(url, "dns", str(failure.value)[:200], kind="failed")
-        elif failure.check(TimeoutError, TCPTimedOutError):
+        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
             self.skip(url, "timeout", str(failure.value)[:200], kind="failed")
         else:
             self.skip(url, failure.type.__name__, str(failure.value)[:200], kind="failed")

@@ -1,0 +1,70 @@
+"""Downloader middlewares of this project."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobots
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+
+
+class RobotsTxtMiddleware(_ScrapyRobots):
+    """Scrapy 2.19's middleware hands the parsed robots.txt to the first request that waited for
+    it and ``None`` (= allow) to every later one; here each waiter gets the parser."""
+
+    async def robot_parser(self, request):
+        parser = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(parser, Deferred):
+            waiter: Deferred = Deferred()
+
+            def relay(result):
+                waiter.callback(result)
+                return result  # keep it for the next waiter
+
+            parser.addBoth(relay)
+            return await maybe_deferred_to_future(waiter)
+        return await super().robot_parser(request)
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """``Retry-After`` as seconds from now (delta-seconds or an HTTP date), None if absent or bad."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """429/503 with ``Retry-After``: wait that long before the retry (up to ALMODON_RETRY_AFTER_MAX
+    seconds); a longer wait is not retried at all (the RetryMiddleware sees ``dont_retry``)."""
+
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getfloat("ALMODON_RETRY_AFTER_MAX", 120))
+
+    async def process_response(self, request, response):
+        if response.status not in (429, 503):
+            return response
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if wait is None:
+            return response
+        if wait > self.cap:
+            request.meta["dont_retry"] = True
+            return response
+        await asyncio.sleep(wait)
+        return response
