@@ -28,6 +28,9 @@ lint: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --port $(PORT) --db $(DEMO_DB)
 
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
 canary: $(STAMP)
 	$(BIN)/python scripts/canary.py
 

@@ -223,7 +223,7 @@ class Store:
                 "INSERT INTO article_versions (article_id, version, fetched_at, modified_at, content_hash, "
                 "headline, body, record, changed_fields, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (article_id, version, fetched_at, record.get("modified_at"), row["content_hash"],
-                 record["headline"], row["body"], _json(record), _json(changed), run_id),
+                 record["headline"], row["body"], _json(_without_body(record)), _json(changed), run_id),
             )
             self._replace_children(article_id, record)
             search_index.index_article(self.conn, article_id)
@@ -348,6 +348,12 @@ class Store:
     def known_urls(self) -> set[str]:
         """Canonical URLs of stored articles and of the aliases that led to them."""
         return {r[0] for r in self.conn.execute("SELECT url FROM articles UNION SELECT url FROM article_aliases")}
+
+
+def _without_body(record: dict) -> dict:
+    """The version's record as kept in ``article_versions.record``: ``body`` is left out (it is
+    the paragraphs joined, and the version row has its own ``body`` column)."""
+    return {k: v for k, v in record.items() if k != "body"}
 
 
 def field_layers(record: dict) -> dict[str, str | None]:

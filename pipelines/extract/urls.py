@@ -137,7 +137,7 @@ def classify(url: str, extra_hosts: Iterable[str] = ()) -> UrlInfo:
     return _classify(url, hosts)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _classify(url: str, extra_hosts: tuple[str, ...]) -> UrlInfo:
     """Classify ``url`` and give its canonical form.
 

@@ -110,8 +110,18 @@ def search(conn: sqlite3.Connection, query: str, *, since: str | None = None,
     parsed = nz.parse_query(query)
     if parsed.empty:
         return []
+    if not (since or until or section):
+        # rank inside the index and join only the winners (most of a body-heavy row is never read)
+        sql = [
+            "WITH ranked AS (SELECT rowid, bm25(article_fts, ?, ?, ?) AS bm FROM article_fts",
+            "                WHERE article_fts MATCH ? ORDER BY bm LIMIT ?)",
+            "SELECT a.id, a.url, a.headline, a.published_date, a.section, ranked.bm",
+            "FROM ranked JOIN articles a ON a.id = ranked.rowid",
+            "ORDER BY ranked.bm, a.published_date DESC, a.id",
+        ]
+        return _results(conn, conn.execute("\n".join(sql), [*WEIGHTS, parsed.match_expression(), int(limit)]), parsed)
     sql = [
-        "SELECT a.id, a.url, a.headline, a.published_date, a.section, a.body,",
+        "SELECT a.id, a.url, a.headline, a.published_date, a.section,",
         "       bm25(article_fts, ?, ?, ?) AS bm",
         "FROM article_fts JOIN articles a ON a.id = article_fts.rowid",
         "WHERE article_fts MATCH ?",
@@ -128,9 +138,15 @@ def search(conn: sqlite3.Connection, query: str, *, since: str | None = None,
         params += [section, section]
     sql.append("ORDER BY bm, a.published_date DESC, a.id LIMIT ?")
     params.append(int(limit))
+    return _results(conn, conn.execute("\n".join(sql), params), parsed)
+
+
+def _results(conn: sqlite3.Connection, rows, parsed) -> list[dict]:
+    """The result dicts, with snippets cut from the original text of the ranked rows only."""
     out = []
-    for row in conn.execute("\n".join(sql), params).fetchall():
-        article_id, url, headline, day, sec, body, bm = tuple(row)
+    for row in rows.fetchall():
+        article_id, url, headline, day, sec, bm = tuple(row)
+        body = conn.execute("SELECT body FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
         captions = [r[0] for r in conn.execute(
             "SELECT caption FROM images WHERE article_id = ? AND caption IS NOT NULL "
             "ORDER BY position", (article_id,))]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Bump when a rule below changes: the index must then be rebuilt (``index.ensure_current``).
 NORMALISER_VERSION = 1
@@ -122,6 +123,7 @@ def _fold_final(token: str) -> str:
             return token
 
 
+@lru_cache(maxsize=65536)
 def _fold_word(word: str) -> str:
     """``fold`` for one word, skipping the Unicode normalisations when no character needs
     them (plain Arabic letters, harakat, tatweel, digits, ASCII: the common case)."""
@@ -154,6 +156,7 @@ def is_arabic(token: str) -> bool:
     return bool(token) and all(ch in _ARABIC_LETTERS for ch in token)
 
 
+@lru_cache(maxsize=65536)
 def stem(token: str) -> str:
     """The index form of one folded token: its longest clitic sequence stripped, when at least
     ``MIN_STEM`` letters remain. Non-Arabic tokens are returned unchanged."""

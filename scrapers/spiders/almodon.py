@@ -87,6 +87,7 @@ class AlmodonSpider(scrapy.Spider):
         self.extra_hosts = () if netloc.lower().removeprefix("www.") == "almodon.com" else (netloc,)
         self.allowed_domains = ["almodon.com", urlsplit(self.base_url).hostname]
         self.seen_keys: set[str] = set()
+        self.listings_seen: set[str] = set()
         self.known_urls: set[str] = set()  # latest mode: what the database already holds
 
     # -- helpers -------------------------------------------------------------------------------
@@ -129,9 +130,15 @@ class AlmodonSpider(scrapy.Spider):
                   "handle_httpstatus_list": list(REDIRECTS), **(meta or {})},
         )
 
-    def listing_request(self, url: str, callback, via: str, **meta):
-        return scrapy.Request(self.fetch_url(url), callback=callback, errback=self.failed,
-                              meta={"via": via, **meta})
+    def listing(self, url: str, callback, via: str, **meta):
+        """A request for a listing, feed or sitemap, unless this run already asked for it: every
+        listing page links the whole pager, and building a Request per link only for Scrapy's
+        dupefilter to drop it cost more than the articles (docs/benchmark.md)."""
+        fetch = self.fetch_url(url).split("#", 1)[0]
+        if fetch in self.listings_seen:
+            return
+        self.listings_seen.add(fetch)
+        yield scrapy.Request(fetch, callback=callback, errback=self.failed, meta={"via": via, **meta})
 
     # -- discovery -------------------------------------------------------------------------------
     def _store(self) -> Store:
@@ -156,10 +163,12 @@ class AlmodonSpider(scrapy.Spider):
             return
         yield scrapy.Request(f"{self.base_url}/robots.txt", callback=self.parse_robots,
                              errback=self.failed, meta={"via": "robots"})
-        yield self.listing_request(f"{self.base_url}/rss", self.parse_rss, "rss")
-        yield self.listing_request(f"{self.base_url}/", self.parse_listing, "home", page=1)
+        for req in (*self.listing(f"{self.base_url}/rss", self.parse_rss, "rss"),
+                    *self.listing(f"{self.base_url}/", self.parse_listing, "home", page=1)):
+            yield req
         for section in SECTIONS:
-            yield self.listing_request(f"{self.base_url}/{section}", self.parse_listing, "listing", page=1)
+            for req in self.listing(f"{self.base_url}/{section}", self.parse_listing, "listing", page=1):
+                yield req
 
     def refresh_requests(self):
         """Conditional re-visits of stored articles that the policy says are due."""
@@ -186,7 +195,7 @@ class AlmodonSpider(scrapy.Spider):
         sitemaps = list(robots.sitemaps)
         self.crawler.stats.set_value("almodon/robots_sitemaps", len(sitemaps))
         for sm in sitemaps:
-            yield self.listing_request(sm, self.parse_sitemap, "sitemap")
+            yield from self.listing(sm, self.parse_sitemap, "sitemap")
 
     def parse_sitemap(self, response):
         try:
@@ -198,7 +207,7 @@ class AlmodonSpider(scrapy.Spider):
             for entry in sitemap:
                 loc = entry.get("loc", "")
                 if self._sitemap_wanted(loc, entry.get("lastmod")):
-                    yield self.listing_request(loc, self.parse_sitemap, "sitemap")
+                    yield from self.listing(loc, self.parse_sitemap, "sitemap")
         elif sitemap.type == "urlset":
             entries = 0
             for entry in sitemap:
@@ -251,13 +260,13 @@ class AlmodonSpider(scrapy.Spider):
                 if req:
                     yield req
             elif info.kind in {"listing", "author_listing", "section"} and page < max_pages:
-                yield self.listing_request(absolute, self.parse_listing, "listing", page=page + 1)
+                yield from self.listing(absolute, self.parse_listing, "listing", page=page + 1)
         # The 2025 author endpoint prints no pager (the site's script asks for the next page):
         # ask for page n+1 while page n still lists articles.
         m = _AUTHOR_LISTING.search(self.site_url(response.url))
         if m and articles and page < max_pages:
             next_page = f"{urls.CANONICAL_BASE}/getallauthorarticles/{int(m.group(1)) + 1}/{m.group(2)}"
-            yield self.listing_request(next_page, self.parse_listing, "listing", page=page + 1)
+            yield from self.listing(next_page, self.parse_listing, "listing", page=page + 1)
 
     def author_listings(self, response):
         """Archive mode: an article's author links lead to the 2025 author listing endpoint,
@@ -268,7 +277,7 @@ class AlmodonSpider(scrapy.Spider):
             m = _AUTHOR_PAGE.search(self.site_url(response.urljoin(href)))
             if m:
                 listing = f"{urls.CANONICAL_BASE}/getallauthorarticles/1/{m.group(1).lower()}"
-                yield self.listing_request(listing, self.parse_listing, "author", page=1)
+                yield from self.listing(listing, self.parse_listing, "author", page=1)
 
     # -- fetch ---------------------------------------------------------------------------------
     def follow_redirect(self, response):

@@ -33,7 +33,7 @@ NAME = "almodon"
 #: ``articleBody`` stands for ``itemprop="articleBody"``).
 BODY_CLASSES = (
     "inner_content", "articleBody", "article-body", "article-content", "article-text",
-    "news-body", "details-body", "entry-content",
+    "news-body", "details-body", "details-text", "entry-content",
 )
 _BODY_RANK = {name: rank for rank, name in enumerate(BODY_CLASSES) if name != "articleBody"}
 #: Then the 2025–26 layout's main column, then any <article>.
