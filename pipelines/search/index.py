@@ -8,6 +8,7 @@ marked. Writers never commit: ``index_article`` runs inside the caller's transac
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from . import normalise as nz
@@ -111,15 +112,18 @@ def search(conn: sqlite3.Connection, query: str, *, since: str | None = None,
     if parsed.empty:
         return []
     if not (since or until or section):
-        # rank inside the index and join only the winners (most of a body-heavy row is never read)
-        sql = [
-            "WITH ranked AS (SELECT rowid, bm25(article_fts, ?, ?, ?) AS bm FROM article_fts",
-            "                WHERE article_fts MATCH ? ORDER BY bm LIMIT ?)",
-            "SELECT a.id, a.url, a.headline, a.published_date, a.section, ranked.bm",
-            "FROM ranked JOIN articles a ON a.id = ranked.rowid",
-            "ORDER BY ranked.bm, a.published_date DESC, a.id",
-        ]
-        return _results(conn, conn.execute("\n".join(sql), [*WEIGHTS, parsed.match_expression(), int(limit)]), parsed)
+        # rank inside the index and join only the winners: most of a body-heavy article row is
+        # never read
+        sql = (
+            "WITH ranked AS (SELECT rowid, bm25(article_fts, ?, ?, ?) AS bm FROM article_fts "
+            "WHERE article_fts MATCH ? ORDER BY bm LIMIT ?) "
+            "SELECT a.id, a.url, a.headline, a.published_date, a.section, ranked.bm "
+            "FROM ranked JOIN articles a ON a.id = ranked.rowid "
+            "ORDER BY ranked.bm, a.published_date DESC, a.id"
+        )
+        return _results(conn, conn.execute(sql, [*WEIGHTS, parsed.match_expression(), int(limit)]), parsed)
+    # filtered: every match is joined to test the filter (FTS5 cannot use a rowid IN (…)
+    # constraint well: measured 50x slower), but the body is only read for the winners
     sql = [
         "SELECT a.id, a.url, a.headline, a.published_date, a.section,",
         "       bm25(article_fts, ?, ?, ?) AS bm",
@@ -182,6 +186,11 @@ def _best_window(which: list[int], width: int) -> int:
     return max(range(len(which) - width + 1), key=key)
 
 
+#: Passages tokenised exactly for the snippet, after the cheap ranking.
+SNIPPET_CANDIDATES = 3
+_MARKS_RE = re.compile("[\u064B-\u065F\u0670\u0640]")  # harakat, shadda, tatweel
+
+
 def snippet(texts: list[str], query: str | nz.Query, *, words: int = SNIPPET_WORDS,
             marks: tuple[str, str] = MARKS) -> str:
     """A passage of the ORIGINAL text with the query's words marked.
@@ -191,13 +200,27 @@ def snippet(texts: list[str], query: str | nz.Query, *, words: int = SNIPPET_WOR
     their clitics (``[وطهران]`` for ``طهران``); cut ends get ``…``."""
     parsed = nz.parse_query(query) if isinstance(query, str) else query
     terms = parsed.terms()
-    scored = []
+    # Rank passages cheaply on their folded text (substring counts of the query's stems), then
+    # tokenise only the few best: tokenising every paragraph of every result was 89% of the
+    # query time (docs/benchmark.md).
+    candidates = []
     for order, text in enumerate(t for t in texts if t and t.strip()):
+        folded = _MARKS_RE.sub("", text).translate(nz.FOLD_TABLE)
+        counts = [sum(folded.count(a) for a in t.alternatives) for t in terms]
+        candidates.append(((sum(1 for c in counts if c), sum(counts), -order), text))
+    if not candidates:
+        return ""
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    # folded substrings miss words the cheap fold does not cover (harakat composed by NFC,
+    # ligatures): when no passage shows a hit that way, rank them all exactly
+    best = candidates if candidates[0][0][0] == 0 else candidates[:SNIPPET_CANDIDATES]
+    scored = []
+    for _, text in best:
         spans, which = _hits(text, terms)
         hit = [w for w in which if w >= 0]
-        scored.append(((len(set(hit)), len(hit), -order), text, spans, which))
-    if not scored:
-        return ""
+        scored.append(((len(set(hit)), len(hit), -texts.index(text)), text, spans, which))
+        if len(set(hit)) == len(terms):  # every query word is in this passage: good enough
+            break
     _, text, spans, which = max(scored, key=lambda s: s[0])
     if not spans:
         return " ".join(text.split())

@@ -54,6 +54,7 @@ FOLD: dict[int, str] = {
     **{0x06F0 + d: str(d) for d in range(10)},  # Extended (Persian) digits
 }
 _FOLD_TABLE = str.maketrans(FOLD)
+FOLD_TABLE = _FOLD_TABLE  # for cheap substring pre-filters (index.snippet)
 #: Word-final spelling variants (suffix, replacement, minimum word length), after FOLD.
 FINAL_FOLD: tuple[tuple[str, str, int], ...] = (
     ("اء", "ا", 4),  # الحمراء = الحمرا (kept: ماء)
@@ -136,9 +137,15 @@ def _words(text: str):
     """``(start, end, tokens)`` for each word of the original ``text`` that folds to
     something (a ligature such as ﷲ can fold to several tokens)."""
     for m in _WORD.finditer(text):
-        toks = [_fold_final(t) for t in _TOKEN.findall(_fold_word(m.group()))]
+        toks = _word_tokens(m.group())
         if toks:
             yield m.start(), m.end(), toks
+
+
+@lru_cache(maxsize=65536)
+def _word_tokens(word: str) -> list[str]:
+    """The folded tokens of one word of the original text (memoised: words repeat)."""
+    return [_fold_final(t) for t in _TOKEN.findall(_fold_word(word))]
 
 
 def tokens(text: str) -> list[str]:
