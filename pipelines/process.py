@@ -7,12 +7,16 @@ extract → validate → normalise → store.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from . import records
 from .archive import Fetched
 from .extract import NotAnArticle, extract, urls
 from .store import Store
+
+#: Content types that may hold an article page (a missing type is tried as HTML).
+_HTML_TYPE = re.compile(r"html|xml|text/plain|octet-stream")
 
 
 class Rejected(Exception):
@@ -33,6 +37,9 @@ def extract_record(page: Fetched, extra_hosts: tuple[str, ...] = ()) -> dict:
     """Step 1: the pure extractor. Non-articles raise ``Rejected``."""
     if page.status != 200:
         raise Rejected(f"http_{page.status}")
+    kind = (page.content_type or "").split(";")[0].strip().lower()
+    if kind and not _HTML_TYPE.search(kind):
+        raise Rejected("not_html", kind)
     try:
         article = extract(page.body, page.url, content_type=page.content_type,
                           fetched_at=_when(page.fetched_at), extra_hosts=extra_hosts)

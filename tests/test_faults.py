@@ -489,3 +489,41 @@ def test_refresh_never_follows_a_redirect_off_the_site(tmp_path, monkeypatch):
     assert hosts == {"127.0.0.1"} and EVIL_HOST not in _looked_up(dns_log)
     reasons = {r["url"]: r["reason"] for r in query(db, "SELECT url, reason FROM skipped_pages WHERE run_id = 2")}
     assert reasons.get(site("ok-a")) == "redirect_offsite"
+
+
+@pytest.mark.parametrize(
+    ("name", "detail", "reason"),
+    [
+        ("DownloadFailedError", "Connection was closed cleanly.", "connection_lost"),
+        ("ResponseDataLossError", "", "truncated"),
+        ("DownloadCancelledError", "", "too_large"),
+        ("IgnoreRequest", "Ignored response … exceeded DOWNLOAD_MAXSIZE during decompression.", "too_large"),
+        ("IgnoreRequest", "Forbidden by robots.txt", "robots_disallowed"),
+        ("error", "Error -3 while decompressing data", "bad_encoding"),
+        ("SomethingNew", "", "SomethingNew"),
+    ],
+)
+def test_transport_failures_get_readable_reasons(name, detail, reason):
+    from scrapers.spiders.almodon import failure_reason
+
+    assert failure_reason(name, detail) == reason
+
+
+@pytest.mark.parametrize(
+    ("content_type", "reason"),
+    [("application/pdf", "not_html"), ("image/jpeg", "not_html"), ("application/json; charset=utf-8", "not_html"),
+     ("text/html; charset=utf-8", None), ("application/xhtml+xml", None), (None, None)],
+)
+def test_non_html_responses_are_skipped_before_extraction(content_type, reason):
+    from pipelines.archive import Fetched
+    from pipelines.process import Rejected, extract_record
+
+    seed = Path(__file__).parent / "fixtures" / "almodon" / "seed-2024-04-26.html"
+    page = Fetched(url="https://www.almodon.com/arabworld/2024/04/26/x", body=seed.read_bytes(),
+                   headers={"content-type": content_type} if content_type else {})
+    if reason is None:
+        assert extract_record(page)["headline"]
+    else:
+        with pytest.raises(Rejected) as err:
+            extract_record(page)
+        assert err.value.reason == reason

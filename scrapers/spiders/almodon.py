@@ -60,6 +60,26 @@ def parse_policy(text: str) -> list[tuple[int | None, int]]:
     return policy
 
 
+#: Transport failures by exception name → the reason analysts read in ``skips_by_reason``.
+_FAILURE_REASONS = {
+    "DownloadFailedError": "connection_lost",
+    "ConnectionLost": "connection_lost",
+    "ConnectionDone": "connection_lost",
+    "ResponseFailed": "connection_lost",
+    "ConnectionRefusedError": "connection_refused",
+    "ResponseDataLossError": "truncated",
+    "DownloadCancelledError": "too_large",
+    "error": "bad_encoding",  # zlib.error: a corrupt compressed body
+}
+
+
+def failure_reason(name: str, detail: str) -> str:
+    """A readable reason for a failed download (the exception name when none is known)."""
+    if name == "IgnoreRequest":
+        return "robots_disallowed" if "robots.txt" in detail else "too_large"
+    return _FAILURE_REASONS.get(name, name)
+
+
 def _day(value: str | None, name: str) -> date | None:
     if value in (None, ""):
         return None
@@ -346,7 +366,8 @@ class AlmodonSpider(scrapy.Spider):
         elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
             self.skip(url, "timeout", str(failure.value)[:200], kind="failed")
         else:
-            self.skip(url, failure.type.__name__, str(failure.value)[:200], kind="failed")
+            detail = str(failure.value)[:200]
+            self.skip(url, failure_reason(failure.type.__name__, detail), detail, kind="failed")
 
     def skip(self, url: str, reason: str, detail: str = "", status: int | None = None, kind: str = "skipped"):
         self.logger.info("%s %s: %s %s", kind.capitalize(), url, reason, detail)
