@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +82,13 @@ def _db_option(f):
                         help="The archive database.")(f)
 
 
+def _workers_option(f):
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=min(4, os.cpu_count() or 1), show_default=True,
+        help="Extraction processes (the database has one writer, this process).",
+    )(f)
+
+
 def _report(result: dict) -> None:
     click.echo(_dump(result))
     if result["status"] != "ok":
@@ -92,7 +100,8 @@ def _report(result: dict) -> None:
 @click.option("--since", help="Only pages fetched on or after this date (YYYY-MM-DD).")
 @click.option("--warc-dir", type=click.Path(file_okay=False), help="Archive directory (default: warc/ beside the database).")
 @click.option("--into", type=click.Path(dir_okay=False), help="Rebuild into this (new) database instead.")
-def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | None) -> None:
+@_workers_option
+def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | None, workers: int) -> None:
     """Re-extract every archived page through the current extraction and pipelines, offline.
 
     Prints the run's counts (new / updated / unchanged / skipped) as JSON.
@@ -107,7 +116,7 @@ def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | No
         raise click.ClickException(f"no such database: {db}")
     try:
         _report(reparse(path, since=since, warc_dir=Path(warc_dir) if warc_dir else None,
-                        into=Path(into) if into else None))
+                        into=Path(into) if into else None, workers=workers))
     except Locked as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -115,7 +124,8 @@ def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | No
 @main.command("import-warc")
 @_db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def import_warc_cmd(db: str, files: tuple[str, ...]) -> None:
+@_workers_option
+def import_warc_cmd(db: str, files: tuple[str, ...], workers: int) -> None:
     """Ingest Al-Modon pages from external WARC files (web archives, Common Crawl).
 
     Pages of other sites are counted and skipped. Example: almodon import-warc crawl.warc.gz
@@ -124,7 +134,7 @@ def import_warc_cmd(db: str, files: tuple[str, ...]) -> None:
     from .lock import Locked
 
     try:
-        _report(import_warc(Path(db), [Path(f) for f in files]))
+        _report(import_warc(Path(db), [Path(f) for f in files], workers=workers))
     except Locked as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -7,6 +7,7 @@ Both run pages through :func:`pipelines.process.process` (the crawl's own steps)
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,31 +24,67 @@ def warc_dir_for(db: Path) -> Path:
     return db.parent / "warc"
 
 
+def _prepare(page: archive.Fetched) -> tuple[archive.Fetched, str, object]:
+    """Steps 1-3 for one page, in a worker: ``(page, "ok", record)``, ``(page, "rejected",
+    (reason, detail))`` or ``(page, "error", text)``. Never raises (a worker must not die)."""
+    try:
+        return page, "ok", process.prepare(page)
+    except process.Rejected as exc:
+        return page, "rejected", (exc.reason, exc.detail)
+    except Exception as exc:  # noqa: BLE001 - counted and recorded by the parent
+        logger.exception("failed on %s", page.url)
+        return page, "error", f"{type(exc).__name__}: {exc}"
+
+
+def _prepared(pages: Iterable[archive.Fetched], workers: int):
+    """``_prepare`` over the pages, in order; with ``workers > 1`` in a process pool (extraction
+    is pure CPU; the parent keeps the one SQLite writer)."""
+    if workers <= 1:
+        yield from map(_prepare, pages)
+        return
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    with ctx.Pool(workers) as pool:
+        yield from pool.imap(_prepare, pages, chunksize=16)
+
+
 def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict,
-         keep: archive.WarcWriter | None = None) -> dict:
+         keep: archive.WarcWriter | None = None, workers: int = 1) -> dict:
     run_id = store.start_run(job=job, args=args)
     outcomes: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     failed: Counter[str] = Counter()
-    for page in pages:
-        info = urls.classify(page.url)
-        if info.kind == "offsite":
-            skipped["offsite"] += 1
-            continue
-        if keep is not None and store.latest_raw_hash(page.url) != page.sha256:
+
+    offsite = [0]
+
+    def on_site():  # with a pool this runs in the pool's feeder thread: no database work here
+        for page in pages:
+            if urls.classify(page.url).kind == "offsite":
+                offsite[0] += 1
+                continue
+            yield page
+
+    for page, kind, payload in _prepared(on_site(), workers):
+        if keep is not None and store.latest_raw_hash(page.url) != page.sha256:  # raw first
             name, offset, length = keep.write(page)
             store.add_raw(url=page.url, fetch_url=page.fetch_url, warc_file=name, offset=offset,
                           length=length, fetched_at=page.fetched_at, status=page.status,
                           content_type=page.content_type, sha256=page.sha256, run_id=run_id)
-        try:
-            outcomes[process.process(page, store, run_id)] += 1
-        except process.Rejected as exc:
-            skipped[exc.reason] += 1
-            store.record_skip(run_id, page.url, exc.reason, exc.detail, page.status)
-        except Exception as exc:
-            logger.exception("failed on %s", page.url)
-            failed[type(exc).__name__] += 1
-            store.record_skip(run_id, page.url, "error", f"{type(exc).__name__}: {exc}", page.status)
+        if kind == "ok":
+            try:
+                outcomes[process.store_record(store, payload, page, run_id)] += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad page never loses the run
+                logger.exception("failed to store %s", page.url)
+                kind, payload = "error", f"{type(exc).__name__}: {exc}"
+        if kind == "rejected":
+            reason, detail = payload
+            skipped[reason] += 1
+            store.record_skip(run_id, page.url, reason, detail, page.status)
+        else:
+            failed["error"] += 1
+            store.record_skip(run_id, page.url, "error", payload, page.status)
+    if offsite[0]:
+        skipped["offsite"] += offsite[0]
     counts = {**outcomes, "skipped_reasons": dict(skipped), "failed_reasons": dict(failed),
               "responses": sum(outcomes.values()) + sum(skipped.values()) + sum(failed.values())}
     status = "ok" if not failed else "failed"
@@ -56,7 +93,7 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
 
 
 def reparse(db: Path, *, since: str | None = None, warc_dir: Path | None = None,
-            into: Path | None = None) -> dict:
+            into: Path | None = None, workers: int = 1) -> dict:
     """Re-extract every archived page of ``db`` (oldest first) through the current extraction,
     into ``db`` itself or into a fresh database ``into``. No network."""
     warc_dir = warc_dir or warc_dir_for(db)
@@ -70,10 +107,10 @@ def reparse(db: Path, *, since: str | None = None, warc_dir: Path | None = None,
                 yield page
 
     with db_lock(into or db), Store(into or db) as target:
-        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)})
+        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers)
 
 
-def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None) -> dict:
+def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, workers: int = 1) -> dict:
     """Ingest Al-Modon responses from external WARC files; other sites are counted and skipped.
     Imported pages are kept in this archive's own WARC files too, so reparse covers them."""
     writer = archive.WarcWriter(warc_dir or warc_dir_for(db))
@@ -84,6 +121,7 @@ def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None) ->
 
     with db_lock(db), Store(db) as store:
         try:
-            return _run(store, pages(), job="import", args={"files": [str(f) for f in files]}, keep=writer)
+            return _run(store, pages(), job="import", args={"files": [str(f) for f in files]}, keep=writer,
+                        workers=workers)
         finally:
             writer.close()

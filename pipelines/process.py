@@ -66,7 +66,11 @@ def store_record(store: Store, record: dict, page: Fetched, run_id: int | None) 
     )
 
 
+def prepare(page: Fetched, extra_hosts: tuple[str, ...] = ()) -> dict:
+    """Steps 1-3 (pure, no database): the record to store; raises ``Rejected``."""
+    return records.normalise(validate_record(extract_record(page, extra_hosts), page))
+
+
 def process(page: Fetched, store: Store, run_id: int | None, extra_hosts: tuple[str, ...] = ()) -> str:
     """All four steps for one page; raises ``Rejected`` for pages that are not stored."""
-    record = validate_record(extract_record(page, extra_hosts), page)
-    return store_record(store, records.normalise(record), page, run_id)
+    return store_record(store, prepare(page, extra_hosts), page, run_id)

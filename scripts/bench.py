@@ -580,11 +580,13 @@ def step_reparse(db: Path, work: Path, profile: Path | None, profile_db: Path | 
     log(f"reparse: {raw} archived pages")
     _, wait0 = schedstat()
     cpu0, t0 = time.process_time(), time.perf_counter()
-    result = reparse(db, into=into)
+    workers = min(4, os.cpu_count() or 1)  # as `almodon reparse` does by default
+    result = reparse(db, into=into, workers=workers)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     waited = schedstat()[1] - wait0
     out = {
         "pages": raw,
+        "workers": workers,
         "stored": sum(result.get(k, 0) for k in ("new", "updated", "unchanged")),
         "status": result["status"],
         "wall_s": wall,

@@ -40,9 +40,11 @@ def test_every_fetched_page_is_archived_and_indexed(crawled):
         assert page.fetched_at == row["fetched_at"] and page.status == row["http_status"]
 
 
-def test_reparse_into_a_fresh_database_reproduces_it(crawled, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_reparse_into_a_fresh_database_reproduces_it(crawled, tmp_path, workers):
     fresh = tmp_path / "fresh.db"
-    result = CliRunner().invoke(main, ["reparse", "--db", str(crawled), "--into", str(fresh)])
+    result = CliRunner().invoke(main, ["reparse", "--db", str(crawled), "--into", str(fresh),
+                                       "--workers", str(workers)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["new"] == len(ARTICLES)
     sql = f"SELECT {COMPARED} FROM articles ORDER BY url"
@@ -72,7 +74,7 @@ def test_import_warc_ingests_site_pages_and_skips_others(tmp_path):
     (written,) = (tmp_path / "ext").iterdir()
     written.rename(warc)
     db = tmp_path / "i.db"
-    result = CliRunner().invoke(main, ["import-warc", "--db", str(db), str(warc)])
+    result = CliRunner().invoke(main, ["import-warc", "--db", str(db), "--workers", "2", str(warc)])
     assert result.exit_code == 0, result.output
     counts = json.loads(result.stdout)
     assert counts["new"] == 1 and counts["skipped_reasons"] == {"offsite": 1}
