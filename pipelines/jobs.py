@@ -31,7 +31,7 @@ def _prepare(page: archive.Fetched) -> tuple[archive.Fetched, str, object]:
         return page, "ok", process.prepare(page)
     except process.Rejected as exc:
         return page, "rejected", (exc.reason, exc.detail)
-    except Exception as exc:  # noqa: BLE001 - counted and recorded by the parent
+    except Exception as exc:
         logger.exception("failed on %s", page.url)
         return page, "error", f"{type(exc).__name__}: {exc}"
 
@@ -73,7 +73,7 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
             try:
                 outcomes[process.store_record(store, payload, page, run_id)] += 1
                 continue
-            except Exception as exc:  # noqa: BLE001 - one bad page never loses the run
+            except Exception as exc:
                 logger.exception("failed to store %s", page.url)
                 kind, payload = "error", f"{type(exc).__name__}: {exc}"
         if kind == "rejected":
