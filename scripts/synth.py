@@ -41,14 +41,9 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "almodon"
-SECTIONS = {
-    "politics": "سياسة",
-    "arabworld": "عرب وعالم",
-    "economy": "اقتصاد",
-    "society": "مجتمع",
-    "culture": "ثقافة",
-    "opinion": "رأي",
-}
+sys.path.insert(0, str(ROOT / "tests"))
+from replica.pages import SECTIONS
+
 #: Dates a page of each URL era may get (fixed, for determinism; the dated era stops before
 #: "today" in the fixtures' world, 2026-11, so no page is newer than the crawl that fetches it).
 ERA_RANGE = {2: (date(2014, 9, 1), date(2015, 12, 31)), 3: (date(2016, 1, 4), date(2026, 10, 31))}

@@ -134,11 +134,12 @@ def author_box(label: etree._Element) -> etree._Element:
     return box
 
 
-def authors(page: Page, region: etree._Element | None = None) -> list[str]:
+def authors(page: Page, region: etree._Element | None = None,
+            labels: list[etree._Element] | None = None) -> list[str]:
     """Names printed in the author box after the ``الكاتب`` label (never the other-articles
     list); else the era's byline selectors; else a printed byline (``بقلم: …``)."""
     names: list[str] = []
-    for label in _author_labels(page):
+    for label in _author_labels(page) if labels is None else labels:
         box = author_box(label)
         texts = [clean(t) for t in box.xpath(".//text()")]
         after = texts[texts.index(clean(label.text)) + 1:] if clean(label.text) in texts else []
@@ -199,13 +200,14 @@ def extract(page: Page) -> dict:
         out["modified"] = mod
     container = body_container(page)
     region = generic.region_of(container, head_el) if container is not None else None
-    names = authors(page, region)
+    labels = _author_labels(page)
+    names = authors(page, region, labels)
     if names:
         out["authors"] = names
     found_tags = generic.tags(page)
     if found_tags:
         out["tags"] = found_tags
-    boxes = [author_box(label) for label in _author_labels(page)]
+    boxes = [author_box(label) for label in labels]
 
     def skip_here(el: etree._Element) -> bool:
         return skip(el) or any(el is box for box in boxes)
