@@ -28,6 +28,12 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (3, "videos (new table only)", ""),
     # A view whose definition changed is dropped; schema.sql, applied next, re-creates it.
     (4, "article_list: authors in byline order, section name, tags", "DROP VIEW IF EXISTS article_list"),
+    # The search index is derived data: the old one (a second copy of the text, keyed by id) is
+    # dropped and schema.sql creates the contentless one; `almodon search` rebuilds it when it
+    # finds it stale (or `almodon search --reindex`). VACUUM returns the freed pages.
+    (5, "search index: contentless, keyed by publication day, section column",
+     ("DROP VIEW IF EXISTS article_search; DROP TRIGGER IF EXISTS articles_fts_delete; "
+      "DROP TABLE IF EXISTS article_fts")),
 )
 #: Fields whose change makes a new version (what a reader of the article would notice).
 CONTENT_FIELDS = (
@@ -75,6 +81,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=30)
         self.conn.row_factory = sqlite3.Row
+        search_index.register_functions(self.conn)  # the search index's triggers call them
         self.conn.execute("PRAGMA busy_timeout = 30000")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:

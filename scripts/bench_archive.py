@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--via", choices=("records", "pages"), default="records")
     parser.add_argument("--workers", type=int, default=2, help="with --via pages")
     opts = parser.parse_args(argv)
-    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    log = lambda m: print(m, file=sys.stderr, flush=True)
     if opts.via == "pages":
         print(build(opts.n, opts.db, seed=opts.seed, workers=opts.workers, log=log))
     else:

@@ -112,10 +112,16 @@ def test_stored_text_is_untouched(archive):
         "SELECT headline, body FROM articles WHERE url = ?", (SEED,)).fetchone()
     record = golden_record("seed-2024-04-26")
     assert (row[0], row[1]) == (record["headline"], record["body"])
-    shadow = archive.conn.execute(
-        "SELECT body FROM article_fts WHERE rowid = (SELECT id FROM articles WHERE url = ?)",
-        (SEED,)).fetchone()[0]
-    assert " طهران " in f" {shadow} " and "إ" not in shadow and "ٌ" not in shadow
+    key = key_of(archive.conn, SEED)
+    found = [tuple(r) for r in archive.conn.execute(
+        "SELECT rowid, body FROM article_fts WHERE article_fts MATCH ?", ('body : "طهران"',))]
+    assert (key, None) in found  # the index finds the bare word and holds no copy of the text
+
+
+def key_of(conn, url: str) -> int:
+    """The search key (article_fts rowid) of a stored article: publication day << 24 | id."""
+    return conn.execute(f"SELECT {index.KEY_SQL.format(t='')} FROM articles WHERE url = ?",
+                        (url,)).fetchone()[0]
 
 
 # -- ranking, filters, limit --------------------------------------------------------------------
@@ -166,15 +172,39 @@ def test_index_article_is_idempotent_and_follows_updates(fresh):
     with c:
         index.index_article(c, article_id)
         index.index_article(c, article_id)
-    rows = c.execute("SELECT count(*) FROM article_fts WHERE rowid = ?", (article_id,))
+    rows = c.execute("SELECT count(*) FROM article_fts_docsize WHERE id = ?", (key_of(c, SEED),))
     assert rows.fetchone()[0] == 1
+    assert index_terms(c) == rebuilt_terms(c)
     record = golden_record("seed-2024-04-26")
     record["headline"] = "قمة في أصفهان"
+    record["published_date"] = "2024-04-27"  # a new day: a new search key
     fresh.upsert(record, fetched_at="2026-05-02T00:00:00Z")
     with c:
         index.index_article(c, article_id)
     assert urls(index.search(c, "اصفهان"))[0] == SEED
     assert index.search(c, "الإرهاب")  # body still indexed
+    assert headline_hits(c, "اصفهان") == [key_of(c, SEED)]
+    assert headline_hits(c, "ايران") == []  # the old headline is gone
+    assert index_terms(c) == rebuilt_terms(c)  # exactly what a rebuild would hold
+    assert not index.stale(c)
+
+
+def headline_hits(conn, word: str) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT rowid FROM article_fts WHERE article_fts MATCH ?",
+                                       (f'headline : "{word}"',))]
+
+
+def index_terms(conn) -> list[tuple]:
+    """Every (term, rowid, column, offset) the index holds."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_instances "
+                 "USING fts5vocab(main, article_fts, instance)")
+    return [tuple(r) for r in conn.execute("SELECT * FROM temp.fts_instances ORDER BY 1, 2, 3, 4")]
+
+
+def rebuilt_terms(conn) -> list[tuple]:
+    """``index_terms`` of an index rebuilt from scratch (the live one is rebuilt too)."""
+    index.rebuild(conn)
+    return index_terms(conn)
 
 
 def test_index_article_joins_the_callers_transaction(fresh):
@@ -185,8 +215,9 @@ def test_index_article_joins_the_callers_transaction(fresh):
         index.index_article(c, article_id)
         assert urls(index.search(c, "اصفهان"))[0] == SEED
         raise RuntimeError("upsert failed")
-    assert c.execute("SELECT headline FROM article_fts WHERE rowid = ?",
-                     (article_id,)).fetchone()[0].startswith("ايران")
+    assert headline_hits(c, "اصفهان") == []
+    assert headline_hits(c, "ايران") == [key_of(c, SEED)]
+    assert index_terms(c) == rebuilt_terms(c)
 
 
 def test_store_upsert_indexes_once_integrated(tmp_path):
@@ -212,6 +243,7 @@ def test_deleting_an_article_drops_its_index_row(fresh):
         c.execute("DELETE FROM articles WHERE url = ?", (SEED,))
     assert index.search(c, "طهران") == []
     assert not index.stale(c)
+    assert index_terms(c) == rebuilt_terms(c)
 
 
 def test_rebuild_and_staleness(fresh):
@@ -219,7 +251,7 @@ def test_rebuild_and_staleness(fresh):
     n = len(LABELS["corpus"])
     assert not index.stale(c)
     with c:
-        c.execute("DELETE FROM article_fts")
+        c.execute("INSERT INTO article_fts (article_fts) VALUES ('delete-all')")
     assert index.stale(c)
     assert index.ensure_current(c) == n
     assert index.ensure_current(c) is None
@@ -245,10 +277,10 @@ def test_sqlite3_users_match_the_view_with_a_normalised_query(archive):
     expr = nz.match_expression("طهران")  # what `almodon search --explain` prints
     conn = sqlite3.connect(archive.path)  # a plain connection: no Python functions
     rows = conn.execute(
-        "SELECT url, snippet FROM article_search WHERE article_search MATCH ? ORDER BY rank",
+        "SELECT url, headline FROM article_search WHERE article_search MATCH ? ORDER BY rank",
         (expr,)).fetchall()
     conn.close()
-    assert [r[0] for r in rows] == [SEED] and "[طهران]" in rows[0][1]
+    assert [r[0] for r in rows] == [SEED] and rows[0][1].startswith("ايران وروسيا")
 
 
 def test_registered_functions(archive):
@@ -259,7 +291,7 @@ def test_registered_functions(archive):
     assert conn.execute("SELECT ar_normalise(NULL)").fetchone()[0] is None
     rows = conn.execute(
         "SELECT a.url, ar_snippet(a.body, 'طهران') FROM article_fts f "
-        "JOIN articles a ON a.id = f.rowid WHERE article_fts MATCH ar_match('طهران') "
+        "JOIN articles a ON a.id = f.rowid & 16777215 WHERE article_fts MATCH ar_match('طهران') "
         "ORDER BY f.rank").fetchall()
     conn.close()
     assert rows[0][0] == SEED and "[وطهران]" in rows[0][1]
@@ -289,7 +321,7 @@ def test_cli_search_json_filters_and_explain(archive):
 
 def test_cli_search_reindexes_a_stale_archive(fresh):
     with fresh.conn:
-        fresh.conn.execute("DELETE FROM article_fts")
+        fresh.conn.execute("INSERT INTO article_fts (article_fts) VALUES ('delete-all')")
     result = CliRunner().invoke(search_cmd, ["طهران", "--db", str(fresh.path), "--json"])
     assert result.exit_code == 0
     assert [r["url"] for r in json.loads(result.stdout)] == [SEED]

@@ -75,6 +75,12 @@ def search_cmd(query: str, db_path: str, since: str | None, until: str | None,
     (و ف ب ك ل ال) match. Words are ANDed; "a phrase", word* (prefix), -word (exclude),
     A OR B.
 
+    \b
+    Order: relevance (bm25, headline first) among the 1,000 newest matching articles,
+    which is all of them unless the query is very common; ties go to the newer article.
+    A word found in most articles (في, لبنان) weighs nothing, so such a query lists its
+    matches newest first. --since/--until/--section narrow the matches before that.
+
     Example: almodon search "طهران" --since 2024-01-01 --section arabworld
     """
     if explain:
@@ -90,8 +96,11 @@ def search_cmd(query: str, db_path: str, since: str | None, until: str | None,
         rebuilt = rebuild(store.conn) if reindex else ensure_current(store.conn)
         if rebuilt is not None:
             click.echo(f"search index rebuilt: {rebuilt} articles", err=True)
-        results = search(store.conn, query, since=since, until=until, section=section,
-                         limit=limit)
+        try:
+            results = search(store.conn, query, since=since, until=until, section=section,
+                             limit=limit)
+        except ValueError as exc:  # a --since/--until that is not a day
+            raise click.BadParameter(str(exc)) from None
     if as_json:
         click.echo(_dump(results))
     elif results:
