@@ -300,13 +300,17 @@ CREATE TABLE IF NOT EXISTS search_meta (
 );
 
 -- A contentless index forgets a row only when told the exact terms it indexed, so the old row
--- is removed BEFORE the article changes or goes (images still hold the old captions then).
+-- is removed BEFORE the article changes or goes (images still hold the old captions then), and
+-- only by the normaliser that indexed it (another one means a stale index: the next search
+-- rebuilds it from scratch).
 -- These triggers call the Python functions of pipelines.search.index.register_functions, which
 -- every Store connection registers: an UPDATE of these columns from a plain sqlite3 shell fails
 -- with "no such function: ar_index_text" instead of silently corrupting the index.
 CREATE TRIGGER IF NOT EXISTS articles_fts_update
 BEFORE UPDATE OF headline, body, section, section_name, published_date ON articles
-WHEN EXISTS (SELECT 1 FROM article_fts_docsize WHERE id =
+WHEN coalesce((SELECT value FROM search_meta WHERE key = 'normaliser_version'),
+              ar_index_version()) = ar_index_version()
+ AND EXISTS (SELECT 1 FROM article_fts_docsize WHERE id =
     (max(coalesce(CAST(julianday(old.published_date) - 2440587.5 AS INTEGER) + 1, 0), 0) << 24) | old.id)
 BEGIN
     INSERT INTO article_fts (article_fts, rowid, headline, body, captions, section) VALUES (
@@ -321,7 +325,9 @@ END;
 
 CREATE TRIGGER IF NOT EXISTS articles_fts_delete
 BEFORE DELETE ON articles
-WHEN EXISTS (SELECT 1 FROM article_fts_docsize WHERE id =
+WHEN coalesce((SELECT value FROM search_meta WHERE key = 'normaliser_version'),
+              ar_index_version()) = ar_index_version()
+ AND EXISTS (SELECT 1 FROM article_fts_docsize WHERE id =
     (max(coalesce(CAST(julianday(old.published_date) - 2440587.5 AS INTEGER) + 1, 0), 0) << 24) | old.id)
 BEGIN
     INSERT INTO article_fts (article_fts, rowid, headline, body, captions, section) VALUES (

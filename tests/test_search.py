@@ -235,6 +235,7 @@ def test_store_upsert_indexes_once_integrated(tmp_path):
         store.upsert(record)
         assert urls(index.search(store.conn, "اصفهان")) == [SEED]
         assert not index.stale(store.conn)
+        assert index_terms(store.conn) == rebuilt_terms(store.conn)
 
 
 def test_deleting_an_article_drops_its_index_row(fresh):
@@ -473,3 +474,57 @@ def test_strategies(archive):
                      + " | | | | | | |")
     print("\n" + "\n".join(lines))
     assert max(f1, key=f1.get).startswith("ours")
+
+
+# -- migration of an archive made before the contentless index -----------------------------------
+OLD_SCHEMA = FIXTURES / "schema" / "v4-2026-11-29.sql"  # schema.sql as of migration 4
+
+
+def test_an_archive_with_the_old_index_is_migrated_in_place(tmp_path):
+    """A database made by the previous schema (article_fts holding a second copy of the shadow
+    text, rowid = articles.id) opens with the contentless index, loses no row of any table,
+    and is searchable again (the index is rebuilt when search finds it stale)."""
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(OLD_SCHEMA.read_text(encoding="utf-8"))
+    for name in LABELS["corpus"]:  # what the old Store.upsert + index_article wrote
+        r = golden_record(name)
+        cur = conn.execute(
+            "INSERT INTO articles (url, section, headline, body, paragraphs, paragraph_count, "
+            "word_count, published_date, content_hash, first_seen_at, last_fetched_at, "
+            "last_checked_at, last_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'h', 'x', 'x', 'x', 'x')",
+            (r["url"], r["section"], r["headline"], r["body"], json.dumps(r["paragraphs"]),
+             len(r["paragraphs"]), len(r["body"].split()), r["published_date"]))
+        captions = [im.get("caption") for im in r.get("images") or []]
+        conn.executemany(
+            "INSERT INTO images (article_id, position, url, caption) VALUES (?, ?, ?, ?)",
+            [(cur.lastrowid, i, im["url"], c) for i, (im, c) in enumerate(zip(r["images"], captions))])
+        conn.execute("INSERT INTO article_fts (rowid, headline, body, captions) VALUES (?, ?, ?, ?)",
+                     (cur.lastrowid, nz.index_text(r["headline"]), nz.index_text(r["body"]),
+                      nz.index_text("\n".join(c for c in captions if c))))
+    conn.execute("INSERT INTO search_meta VALUES ('normaliser_version', '1')")
+    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'old', 'x')", [(v,) for v in range(1, 5)])
+    conn.commit()
+    conn.execute("PRAGMA user_version = 4")
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in ("articles", "images")}
+    assert conn.execute("SELECT count(*) FROM article_fts_content").fetchone()[0] == len(LABELS["corpus"])
+    conn.close()
+
+    with Store(db) as store:
+        c = store.conn
+        names = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        assert "article_fts_content" not in names  # no second copy of the text any more
+        assert "content=''" in c.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'article_fts'").fetchone()[0].replace(" ", "")
+        assert {"articles_fts_update", "articles_fts_delete", "article_search"} <= names
+        for table, rows in before.items():
+            assert [tuple(r) for r in c.execute(f"SELECT * FROM {table} ORDER BY 1")] == rows
+        assert index.stale(c)
+        assert index.ensure_current(c) == len(LABELS["corpus"])
+        assert urls(index.search(c, "طهران")) == [SEED]
+        assert urls(index.search(c, "الحكومة", section="arabworld")) == [IRAQ]
+        record = golden_record("seed-2024-04-26")  # the store keeps the new index current
+        record["headline"] = "قمة في أصفهان"
+        assert store.upsert(record) == "updated"
+        assert headline_hits(c, "اصفهان") == [key_of(c, SEED)]
+        assert index_terms(c) == rebuilt_terms(c)

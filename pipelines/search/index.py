@@ -112,6 +112,10 @@ def index_article(conn: sqlite3.Connection, article_id: int) -> None:
     A changed or deleted article left the index already: the schema's triggers remove its
     old row (with the old terms) before the change. A row still present is therefore the
     current text's, which this removes before adding it again (idempotent)."""
+    built_by = conn.execute(
+        "SELECT value FROM search_meta WHERE key = 'normaliser_version'").fetchone()
+    if built_by is not None and built_by[0] != _version():
+        return  # an index of other rules is stale as a whole: the next search rebuilds it
     row = conn.execute(f"{_ROW_SQL} WHERE a.id = ?", (article_id,)).fetchone()
     if row is None:
         return
@@ -342,7 +346,8 @@ def register_functions(conn: sqlite3.Connection) -> None:
       ``ar_match(query, section)`` also asks for the section (slug or printed name; ``''``: any);
     - ``ar_snippet(text, query)``: ``text`` cut around the query's words, marked ``[…]``;
     - ``ar_section_text(section, section_name)``: what the index's ``section`` column holds
-      (schema.sql's triggers call it and ``ar_index_text``).
+      (schema.sql's triggers call it, ``ar_index_text`` and ``ar_index_version()``, the rules
+      and layout this code indexes with).
     """
     conn.create_function("ar_normalise", 1, _nullsafe(nz.normalise), deterministic=True)
     conn.create_function("ar_index_text", 1, _nullsafe(nz.index_text), deterministic=True)
@@ -350,6 +355,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("ar_match", 2, lambda query, section: None if query is None else match_for(
         str(query), str(section) if section else None), deterministic=True)
     conn.create_function("ar_section_text", 2, section_text, deterministic=True)
+    conn.create_function("ar_index_version", 0, _version, deterministic=True)
     conn.create_function(
         "ar_snippet", 2,
         lambda text, query: None if text is None else snippet(text.split("\n\n"), query or ""),
