@@ -48,8 +48,8 @@ CREATE TABLE IF NOT EXISTS articles (
     section_name        TEXT,                        -- as the page names it, if it does
     headline            TEXT NOT NULL,
     summary             TEXT,
-    body                TEXT NOT NULL,               -- paragraphs joined by a blank line
-    paragraphs          TEXT NOT NULL,               -- JSON array, reading order
+    body                TEXT NOT NULL,               -- paragraphs joined by a blank line (paragraphs below is computed from it)
+    paragraphs          TEXT GENERATED ALWAYS AS (CASE WHEN body = '' THEN '[]' ELSE '["' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(body, '\', '\\'), '"', '\"'), char(0), '\u0000'), char(1), '\u0001'), char(2), '\u0002'), char(3), '\u0003'), char(4), '\u0004'), char(5), '\u0005'), char(6), '\u0006'), char(7), '\u0007'), char(8), '\b'), char(14), '\u000e'), char(15), '\u000f'), char(16), '\u0010'), char(17), '\u0011'), char(18), '\u0012'), char(19), '\u0013'), char(20), '\u0014'), char(21), '\u0015'), char(22), '\u0016'), char(23), '\u0017'), char(24), '\u0018'), char(25), '\u0019'), char(26), '\u001a'), char(27), '\u001b'), char(10) || char(10), '", "') || '"]' END) VIRTUAL,  -- JSON array, reading order: body cut at its blank lines, as JSON (computed, not stored)
     paragraph_count     INTEGER NOT NULL,
     word_count          INTEGER NOT NULL,
     authors             TEXT NOT NULL DEFAULT '[]',  -- JSON array (also in article_authors)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from .extract import media
 from .extract.urls import canonicalize
 from .search import index as search_index
 
+logger = logging.getLogger(__name__)
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 #: Numbered migrations for databases made by an older schema.sql: (version, description, SQL).
 #: Only what ``CREATE … IF NOT EXISTS`` in schema.sql cannot do for an existing database
@@ -34,6 +37,8 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (5, "search index: contentless, keyed by publication day, section column",
      ("DROP VIEW IF EXISTS article_search; DROP TRIGGER IF EXISTS articles_fts_delete; "
       "DROP TABLE IF EXISTS article_fts")),
+    # A callable migration gets the connection (see _paragraphs_from_body).
+    (6, "articles.paragraphs computed from body (stored once)", "_paragraphs_from_body"),
 )
 #: Fields whose change makes a new version (what a reader of the article would notice).
 CONTENT_FIELDS = (
@@ -88,6 +93,9 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self._apply_schema()
+        #: False in an archive whose stored paragraphs could not be proven equal to its bodies
+        #: (migration 6 then kept them stored): the store writes them as before.
+        self.paragraphs_computed = _paragraphs_computed(self.conn)
 
     # -- schema -----------------------------------------------------------------------------
     def _apply_schema(self) -> None:
@@ -98,7 +106,9 @@ class Store:
         level = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if not fresh:
             for version, _description, sql in MIGRATIONS:
-                if version > level and sql:
+                if version > level and sql in _PY_MIGRATIONS:
+                    _PY_MIGRATIONS[sql](self.conn)
+                elif version > level and sql:
                     self.conn.executescript(f"BEGIN; {sql}; COMMIT;")
         self.conn.executescript(SCHEMA_PATH.read_text(encoding="utf-8"))
         with self.conn:
@@ -179,7 +189,7 @@ class Store:
         An unchanged re-visit only touches ``last_checked_at``; a changed one keeps the old
         content in ``article_versions`` and bumps ``version``."""
         fetched_at = fetched_at or utcnow()
-        row = _article_row(record)
+        row = _article_row(record, stored_paragraphs=not self.paragraphs_computed)
         with self.conn:
             old = self.conn.execute(
                 "SELECT id, content_hash, version FROM articles WHERE url = ?", (record["url"],)
@@ -377,8 +387,10 @@ def field_layers(record: dict) -> dict[str, str | None]:
     return out
 
 
-def _article_row(record: dict) -> dict:
-    """Column values for ``articles`` from a record (JSON columns serialised)."""
+def _article_row(record: dict, *, stored_paragraphs: bool = False) -> dict:
+    """Column values for ``articles`` from a record (JSON columns serialised). ``paragraphs``
+    is computed from ``body`` by the database (schema.sql), so it is left out unless
+    ``stored_paragraphs`` (an archive that keeps it stored)."""
     paragraphs = record.get("paragraphs") or []
     body = record.get("body") or "\n\n".join(paragraphs)
     row = {name: record.get(name) for name in _ARTICLE_COLUMNS}
@@ -399,4 +411,38 @@ def _article_row(record: dict) -> dict:
             "content_hash": content_hash(record),
         }
     )
+    if not stored_paragraphs:
+        del row["paragraphs"]
     return row
+
+
+def paragraphs_sql() -> str:
+    """The SQL expression of the computed ``articles.paragraphs`` column, from schema.sql: the
+    body cut at its blank lines, written as ``json.dumps(paragraphs, ensure_ascii=False)``."""
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    return re.search(r"^\s*paragraphs\s+TEXT GENERATED ALWAYS AS \((.*)\) VIRTUAL,", text, re.MULTILINE).group(1)
+
+
+def _paragraphs_computed(conn: sqlite3.Connection) -> bool:
+    """True when ``articles.paragraphs`` is the computed column (``table_xinfo`` hidden 2/3)."""
+    return any(r[1] == "paragraphs" and r[6] in (2, 3) for r in conn.execute("PRAGMA table_xinfo(articles)"))
+
+
+def _paragraphs_from_body(conn: sqlite3.Connection) -> None:
+    """Migration 6: ``articles.paragraphs`` stops being a second copy of the body. Every row's
+    stored value is first compared with what the computed column gives; only when all are
+    equal is the stored column dropped and the computed one added (nothing is lost). When
+    any differs, the archive keeps its stored column and the store goes on writing it."""
+    if _paragraphs_computed(conn):
+        return
+    expr = paragraphs_sql()
+    differ = conn.execute(f"SELECT count(*) FROM articles WHERE paragraphs IS NOT ({expr})").fetchone()[0]
+    if differ:
+        logger.warning("articles.paragraphs kept stored: %d rows differ from their body", differ)
+        return
+    conn.executescript(
+        "BEGIN; ALTER TABLE articles DROP COLUMN paragraphs; "
+        f"ALTER TABLE articles ADD COLUMN paragraphs TEXT GENERATED ALWAYS AS ({expr}) VIRTUAL; COMMIT;")
+
+
+_PY_MIGRATIONS = {"_paragraphs_from_body": _paragraphs_from_body}
