@@ -14,6 +14,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -318,6 +319,42 @@ def test_cli_search_json_filters_and_explain(archive):
                          "match": '("طهران" OR "وطهران")'}
     missing = runner.invoke(search_cmd, ["x", "--db", str(archive.path) + ".nope"])
     assert missing.exit_code != 0
+
+
+def test_cli_search_bad_day_is_one_line_and_exit_1(archive):
+    result = CliRunner().invoke(search_cmd, ["الحكومة", "--db", str(archive.path), "--since", "2024/01/01"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: not a day: '2024/01/01' (YYYY-MM-DD, YYYY-MM or YYYY)"]
+
+
+def test_since_until_take_a_year_or_a_month(archive):
+    year = index.search(archive.conn, "الحكومة", since="2025", until="2025")
+    assert year and all(r["published_date"].startswith("2025-") for r in year)
+    month = index.search(archive.conn, "الحكومة", until="2016-02")
+    assert month and all(r["published_date"] <= "2016-02-29" for r in month)
+    assert {r["url"] for r in month} | {r["url"] for r in index.search(
+        archive.conn, "الحكومة", since="2016-03")} == {r["url"] for r in index.search(archive.conn, "الحكومة")}
+
+
+def test_common_words_come_newest_first(archive):
+    """A word in most articles weighs nothing in bm25 (FTS5 floors its IDF): its matches score
+    0 and come newest first; only its rarer spelling forms (وفي, ففي) still weigh."""
+    results = index.search(archive.conn, "في", limit=26)
+    zero = [r["published_date"] for r in results if r["score"] == 0]
+    assert len(zero) >= 10 and zero == sorted(zero, reverse=True)
+    for a, b in pairwise(results):  # best first; equal scores newest first
+        assert a["score"] > b["score"] or (
+            a["score"] == b["score"] and a["published_date"] >= b["published_date"])
+
+
+def test_relevance_is_ranked_among_the_newest_window_only(archive, monkeypatch):
+    """More matches than RANK_WINDOW: only the newest RANK_WINDOW are ranked."""
+    every = index.search(archive.conn, "الحكومة", limit=100)
+    newest = sorted(every, key=lambda r: r["published_date"], reverse=True)[:3]
+    monkeypatch.setattr(index, "RANK_WINDOW", 3)
+    top = index.search(archive.conn, "الحكومة", limit=100)
+    assert {r["url"] for r in top} == {r["url"] for r in newest}
+    assert [r["score"] for r in top] == sorted((r["score"] for r in top), reverse=True)
 
 
 def test_cli_search_reindexes_a_stale_archive(fresh):

@@ -99,8 +99,8 @@ def search_cmd(query: str, db_path: str, since: str | None, until: str | None,
         try:
             results = search(store.conn, query, since=since, until=until, section=section,
                              limit=limit)
-        except ValueError as exc:  # a --since/--until that is not a day
-            raise click.BadParameter(str(exc)) from None
+        except ValueError as exc:  # a --since/--until that is not a day: one line, exit 1
+            raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(_dump(results))
     elif results:

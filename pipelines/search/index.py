@@ -116,6 +116,8 @@ def index_article(conn: sqlite3.Connection, article_id: int) -> None:
         "SELECT value FROM search_meta WHERE key = 'normaliser_version'").fetchone()
     if built_by is not None and built_by[0] != _version():
         return  # an index of other rules is stale as a whole: the next search rebuilds it
+    if not 0 < article_id <= ID_MASK:
+        raise ValueError(f"article id {article_id} does not fit the search key ({ID_BITS} bits)")
     row = conn.execute(f"{_ROW_SQL} WHERE a.id = ?", (article_id,)).fetchone()
     if row is None:
         return
