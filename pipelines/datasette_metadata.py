@@ -55,8 +55,9 @@ TABLES: dict[str, str] = {
     "headline_changes": "Articles whose headline changed after the archive first stored them.",
     "article_changes": "Every recorded change: one row per version after the first.",
     "articles_per_author": "Articles per author, with their sections and first/last day.",
-    "article_fts": "Full-text index (shadow text: folded Arabic, clitics stripped). "
-                   "Use the `search` query, not this table.",
+    "article_fts": "Full-text index of the shadow text (folded Arabic, clitics stripped); it "
+                   "keeps no text (columns read NULL) and its rowid is publication day << 24 | "
+                   "article id. Use the `search` query, not this table.",
     "article_search": "The full-text index joined to articles; MATCH it with a normalised query.",
     "search_meta": "Which normaliser built the full-text index.",
 }

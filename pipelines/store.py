@@ -36,7 +36,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     # finds it stale (or `almodon search --reindex`). VACUUM returns the freed pages.
     (5, "search index: contentless, keyed by publication day, section column",
      ("DROP VIEW IF EXISTS article_search; DROP TRIGGER IF EXISTS articles_fts_delete; "
-      "DROP TABLE IF EXISTS article_fts")),
+      "DROP TRIGGER IF EXISTS articles_fts_update; DROP TABLE IF EXISTS article_fts")),
     # A callable migration gets the connection (see _paragraphs_from_body).
     (6, "articles.paragraphs computed from body (stored once)", "_paragraphs_from_body"),
 )

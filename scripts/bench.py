@@ -919,6 +919,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the results (default /tmp/almodon-bench.json)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="also write profiles (pyinstrument/cProfile, py-spy) into DIR")
+    parser.add_argument("--measure-db", type=Path, metavar="DB",
+                        help="measure this existing archive in the db and search steps (no archive built)")
     for step in ("extract", "crawl", "reparse", "archive", "search"):
         parser.add_argument(f"--skip-{step}", action="store_true")
     opts = parser.parse_args(argv)
@@ -948,7 +950,9 @@ def main(argv: list[str] | None = None) -> int:
                 smallest = work / f"crawl-{sizes[0]}" / "almodon.db"
                 res["reparse"] = step_reparse(largest, work, opts.profile, smallest)
             measured = largest
-        if not opts.skip_archive:
+        if opts.measure_db:
+            measured = opts.measure_db
+        elif not opts.skip_archive:
             measured = work / f"archive-{opts.archive_n}" / "almodon.db"
             log(f"archive: {opts.archive_n} articles into {measured} (no crawl)")
             res["archive"] = bench_archive.build_records(opts.archive_n, measured, seed=opts.seed, log=log)
