@@ -114,3 +114,20 @@ def test_the_truth_is_read_from_beside_the_clone():
     copies = [p for name in PAGES for p in Path(__file__).resolve().parent.rglob(f"{name}*")]
     assert copies == [], "the real pages must stay beside the project, not be copied into it"
     assert {"url"} <= set(_truth(PAGES[0]))
+
+
+@pytest.mark.skipif(not PAGES, reason=f"no real pages at {REAL} (CI has ../shared beside the clone)")
+@pytest.mark.parametrize("page", PAGES or ["-"])
+def test_the_command_gives_the_same_record(page):
+    """``almodon extract <page> --url <truth url>`` prints the record these tests score."""
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    result = CliRunner().invoke(main, ["extract", str(REAL / f"{page}.html"), "--url", _truth(page)["url"]])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    record = _record(page)
+    assert {k: printed[k] for k in ("headline", "paragraphs", "published_date")} == {
+        k: record[k] for k in ("headline", "paragraphs", "published_date")
+    }
