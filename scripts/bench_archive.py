@@ -135,20 +135,23 @@ def synth_record(i: int, templates, pools, seed: int, taken: set[str]) -> dict:
         name = im["url"].rsplit("/", 1)[-1]
         stem, dot, ext = name.rpartition(".")
         new = f"{stem}-{token}.{ext}" if dot and len(stem) >= 6 else name
-        images.append({**im, "url": im["url"][: -len(name)] + new})
+        images.append({**im, "url": synth._shift_dates(im["url"][: -len(name)] + new, tpl.day, delta)})
     if tpl.era == 2:
-        url = f"https://www.almodon.com/{section}/{ident}"
-    else:
+        url = original = f"https://www.almodon.com/{section}/{ident}"
+    else:  # the page is fetched at its decoded, unpadded path (synth.make_page's original_url)
+        m, d = tpl.path.strip("/").split("/")[2:4]
+        md = f"{new_day:%m/%d}" if len(m) == 2 and len(d) == 2 else f"{new_day.month}/{new_day.day}"
+        original = f"{tpl.origin}/{section}/{new_day.year}/{md}/{slug}"
         url = (f"https://www.almodon.com/{section}/{new_day:%Y/%m/%d}/"
                f"{quote(unicodedata.normalize('NFC', slug), safe='')}")
     record = {k: _shift(v, delta) if k.endswith(("_at", "_local", "_date")) else v
               for k, v in base.items()}
     record.update(
-        url=url, original_url=url, section=section, section_name=synth.SECTIONS[section],
+        url=url, original_url=original, section=section,
+        section_name=synth.SECTIONS[section] if base.get("section_name") else None,
         headline=headline, authors=authors, published_date=new_day.isoformat(),
         paragraphs=paragraphs, body="\n\n".join(paragraphs), images=images,
         url_key=f"d:{section}/{new_day:%Y/%m/%d}/{slug}" if tpl.era == 3 else f"u:{ident}",
-        summary=(paragraphs[0][:160] + "…") if paragraphs and base.get("summary") else base.get("summary"),
     )
     return record
 

@@ -60,8 +60,8 @@ def format_results(results: list[dict]) -> str:
 @click.argument("query")
 @click.option("--db", "db_path", default="data/almodon.db", show_default=True,
               help="The archive database.")
-@click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD).")
-@click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")
+@click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD, YYYY-MM or YYYY).")
 @click.option("--section", help="Only this section: URL slug (politics) or printed name (سياسة).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
@@ -77,9 +77,10 @@ def search_cmd(query: str, db_path: str, since: str | None, until: str | None,
 
     \b
     Order: relevance (bm25, headline first) among the 1,000 newest matching articles,
-    which is all of them unless the query is very common; ties go to the newer article.
-    A word found in most articles (في, لبنان) weighs nothing, so such a query lists its
-    matches newest first. --since/--until/--section narrow the matches before that.
+    which is all of them for most queries; equal scores go to the newer article. A
+    form found in most articles scores nothing (الحكومة in a Lebanese archive), so a
+    query of only such words lists the newest matches first; rarer forms of a word
+    (وفي, بلبنان) still score. --since/--until/--section narrow the matches first.
 
     Example: almodon search "طهران" --since 2024-01-01 --section arabworld
     """
