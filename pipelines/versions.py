@@ -96,21 +96,25 @@ def _decoded(row: sqlite3.Row | dict) -> dict:
 
 
 def record_of(conn: sqlite3.Connection, version_id: int, cache: dict[int, dict] | None = None) -> dict:
-    """The full record of a stored version, exactly as it was stored."""
+    """The full record of a stored version, exactly as it was stored (its ``$base`` chain
+    followed without recursion; ``cache`` keeps records already built)."""
     cache = {} if cache is None else cache
-    if version_id not in cache:
-        row = conn.execute("SELECT record_z, record, body FROM article_versions WHERE id = ?",
-                           (version_id,)).fetchone()
-        record = _decoded(row)
+    chain: list[tuple[int, dict]] = []
+    wanted: int | None = version_id
+    while wanted is not None and wanted not in cache:
+        row = conn.execute("SELECT record_z, record, body FROM article_versions WHERE id = ?", (wanted,)).fetchone()
+        chain.append((wanted, _decoded(row)))
+        wanted = chain[-1][1].get("$base")
+    for vid, record in reversed(chain):
         base_id, same = record.pop("$base", None), record.pop("$same", [])
         if base_id is not None:
-            base = record_of(conn, base_id, cache)
+            base = cache[base_id]
             record.update({k: copy.deepcopy(base[k]) for k in same if k != "$paragraphs"})
             if "$paragraphs" in same:
                 record["paragraphs"] = [base["paragraphs"][p] if isinstance(p, int) else p
                                         for p in record["paragraphs"]]
         record.setdefault("body", joined(record))
-        cache[version_id] = record
+        cache[vid] = record
     return cache[version_id]
 
 
