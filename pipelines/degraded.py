@@ -22,6 +22,16 @@ def _text(record: dict) -> str:
     return "\n".join(parts)
 
 
+def _arabic_share(text: str) -> float | None:
+    """Share of Arabic-script letters among the letters of ``text`` (None: no letters)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return None
+    arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f"
+                 or "\ufb50" <= c <= "\ufdff" or "\ufe70" <= c <= "\ufeff")
+    return arabic / len(letters)
+
+
 def _body_chars(record: dict) -> int:
     return sum(len(p) for p in record.get("paragraphs") or [])
 
@@ -51,6 +61,9 @@ def worse(new: dict, old: dict, *, same_extractor: bool = True) -> list[str]:
     reasons = []
     if _text(new).count(REPLACEMENT) > _text(old).count(REPLACEMENT):
         reasons.append("replacement_chars")
+    before, now = _arabic_share(_text(old)), _arabic_share(_text(new))
+    if before is not None and before >= 0.5 and (now or 0.0) < before / 2:
+        reasons.append("mojibake")  # Arabic read under a wrong charset (Ø§Ù… …) has no U+FFFD
     if invalid_bytes(new) and not invalid_bytes(old):
         reasons.append("invalid_bytes")
     if (old.get("published_date") and not new.get("published_date")) or (

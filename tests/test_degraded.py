@@ -49,6 +49,9 @@ def _worse_variants(rec: dict) -> dict[str, dict]:
     paragraphs = rec["paragraphs"]
     return {
         "replacement_chars": changed(paragraphs=[p[:20] + "\ufffd\ufffd" + p[20:] for p in paragraphs]),
+        # UTF-8 Arabic read as Latin-1 (a wrong charset header): no U+FFFD, every letter Latin
+        "mojibake": changed(headline=rec["headline"].encode().decode("latin-1"),
+                            paragraphs=[p.encode().decode("latin-1") for p in paragraphs]),
         "invalid_bytes": changed(conflicts=[*(rec.get("conflicts") or []),
                                             {"field": "encoding", "kept": "utf-8", "other": "?",
                                              "reason": "invalid_bytes"}],
@@ -60,7 +63,7 @@ def _worse_variants(rec: dict) -> dict[str, dict]:
     }
 
 
-@pytest.mark.parametrize("reason", list(_worse_variants({"paragraphs": ["x"], "images": []})))
+@pytest.mark.parametrize("reason", list(_worse_variants({"headline": "x", "paragraphs": ["x"], "images": []})))
 def test_a_worse_version_is_kept_flagged_and_never_shown(tmp_path, record, reason):
     bad = _worse_variants(record)[reason]
     with Store(tmp_path / "a.db") as store:
