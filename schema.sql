@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     exit_code       INTEGER
 );
 
--- The latest version of each article, one row per canonical URL.
+-- The latest version of each article, one row per canonical URL: its newest capture that is not
+-- degraded (see article_versions). `version` is the number of that version.
 CREATE TABLE IF NOT EXISTS articles (
     id                  INTEGER PRIMARY KEY,
     url                 TEXT NOT NULL UNIQUE,        -- canonical https://www.almodon.com/...
