@@ -38,8 +38,8 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     exit_code       INTEGER
 );
 
--- The latest version of each article, one row per canonical URL: its newest capture that is not
--- degraded (see article_versions). `version` is the number of that version.
+-- The latest version of each article, one row per canonical URL.
+-- Latest: its newest capture that is not degraded (see article_versions); `version` is its number.
 CREATE TABLE IF NOT EXISTS articles (
     id                  INTEGER PRIMARY KEY,
     url                 TEXT NOT NULL UNIQUE,        -- canonical https://www.almodon.com/...
