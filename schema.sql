@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     updated         INTEGER NOT NULL DEFAULT 0,      -- a new version became current
     unchanged       INTEGER NOT NULL DEFAULT 0,
     earlier         INTEGER NOT NULL DEFAULT 0,      -- a version captured before the current one
+    reextracted     INTEGER NOT NULL DEFAULT 0,      -- a reparse by another extractor version
     degraded        INTEGER NOT NULL DEFAULT 0,      -- worse than stored: kept flagged, not shown
     skipped         INTEGER NOT NULL DEFAULT 0,
     failed          INTEGER NOT NULL DEFAULT 0,
@@ -199,7 +200,7 @@ CREATE TABLE IF NOT EXISTS extractions (
     url          TEXT NOT NULL,
     section      TEXT,
     fetched_at   TEXT NOT NULL,
-    outcome      TEXT NOT NULL,                      -- new | updated | earlier | degraded | unchanged
+    outcome      TEXT NOT NULL,                      -- new | updated | earlier | reextracted | degraded | unchanged
     fields       TEXT NOT NULL,                      -- JSON {field: layer or null}
     conflicts    INTEGER NOT NULL DEFAULT 0,
     extractor_version TEXT                           -- pipelines/extract/version.py

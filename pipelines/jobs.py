@@ -50,7 +50,7 @@ def _prepared(pages: Iterable[archive.Fetched], workers: int):
 def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict,
          keep: archive.WarcWriter | None = None, workers: int = 1, source: str = "crawl") -> dict:
     """Every page through the pipeline into ``store``; ``source`` is recorded with each version
-    (``Store.upsert``). Outcomes (new, updated, earlier, degraded, unchanged) are counted in the run."""
+    (``Store.upsert``). Outcomes (new, updated, earlier, reextracted, degraded, unchanged) are counted in the run."""
     run_id = store.start_run(job=job, args=args)
     outcomes: Counter[str] = Counter()
     skipped: Counter[str] = Counter()

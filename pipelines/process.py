@@ -58,7 +58,7 @@ def validate_record(record: dict, page: Fetched) -> dict:
 
 
 def store_record(store: Store, record: dict, page: Fetched, run_id: int | None, source: str = "crawl") -> str:
-    """Step 4: upsert; returns new / updated / earlier / degraded / unchanged (``Store.upsert``).
+    """Step 4: upsert; returns new / updated / earlier / reextracted / degraded / unchanged (``Store.upsert``).
     ``source`` says where the page came from (crawl, wayback, commoncrawl, import, reparse)."""
     redirected = getattr(page, "meta", {}).get("redirected_from", [])
     aliases = [c for c in (urls.canonicalize(u) for u in [*redirected, page.url]) if c]

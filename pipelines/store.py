@@ -94,6 +94,7 @@ MIGRATIONS: tuple[tuple[int, str, str | Callable[[Store], int]], ...] = (
         UPDATE article_versions SET source = 'reparse' WHERE run_id IN (SELECT id FROM crawl_runs WHERE job = 'reparse');
         ALTER TABLE extractions ADD COLUMN extractor_version TEXT;
         ALTER TABLE crawl_runs ADD COLUMN earlier INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN reextracted INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE crawl_runs ADD COLUMN degraded INTEGER NOT NULL DEFAULT 0;
         DROP VIEW IF EXISTS headline_changes;
         DROP VIEW IF EXISTS article_changes"""),
@@ -208,7 +209,7 @@ class Store:
         with self.conn:
             self.conn.execute(
                 """UPDATE crawl_runs SET finished_at = ?, requests = ?, responses = ?, new = ?,
-                   updated = ?, unchanged = ?, earlier = ?, degraded = ?, skipped = ?, failed = ?,
+                   updated = ?, unchanged = ?, earlier = ?, reextracted = ?, degraded = ?, skipped = ?, failed = ?,
                    blocked = ?, skipped_reasons = ?, failed_reasons = ?, finish_reason = ?, status = ?,
                    exit_code = ? WHERE id = ?""",
                 (
@@ -219,6 +220,7 @@ class Store:
                     counts.get("updated", 0),
                     counts.get("unchanged", 0),
                     counts.get("earlier", 0),
+                    counts.get("reextracted", 0),
                     counts.get("degraded", 0),
                     sum(counts.get("skipped_reasons", {}).values()),
                     sum(counts.get("failed_reasons", {}).values()),
@@ -252,6 +254,8 @@ class Store:
         - ``updated``: a new version that is the newest good capture, now in ``articles``;
         - ``earlier``: a new version captured before the current one (e.g. from a web archive),
           inserted before it in capture order; ``articles`` keeps showing the newest capture;
+        - ``reextracted``: a re-extraction (below) stored as a version; in ``articles`` when it
+          is the newest good one;
         - ``degraded``: worse than the stored version (see :mod:`pipelines.degraded`): kept as a
           version flagged with the reasons, never shown in ``articles``;
         - ``unchanged``: the same content as the version in force at that time (or the same
@@ -325,12 +329,12 @@ class Store:
                 self.conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?", (*cols.values(), article_id))
                 self._seen(article_id, fetched_at, run_id, fetch)
                 self._show(article_id, record)
-                outcome = "updated"
+                outcome = "reextracted" if reextraction else "updated"
             else:
                 shown = versions.current(versions.rows(self.conn, article_id))
                 self.conn.execute("UPDATE articles SET version = ? WHERE id = ?", (shown["version"], article_id))
                 self._seen(article_id, fetched_at, run_id, fetch)
-                outcome = "degraded" if reasons else "earlier"
+                outcome = "degraded" if reasons else "reextracted" if reextraction else "earlier"
             self._log_extraction(record, outcome, run_id, fetched_at, made_by)
         return outcome
 

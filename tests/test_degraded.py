@@ -133,7 +133,7 @@ def test_a_newer_extractor_may_drop_paragraphs_but_not_the_date(tmp_path, record
     assert degraded.worse(undated, record, same_extractor=False) == ["date_lost"]
     with Store(tmp_path / "a.db") as store:
         store.upsert(record, fetched_at=GOOD_AT)
-        assert store.upsert(fewer, fetched_at=GOOD_AT, source="reparse") == "updated"
+        assert store.upsert(fewer, fetched_at=GOOD_AT, source="reparse") == "reextracted"
 
 
 def test_degraded_versions_are_counted_in_the_run_and_in_health(tmp_path, record):

@@ -172,7 +172,7 @@ def test_reextractions_are_not_site_changes(tmp_path, record):
         store.upsert(by(record, "1"), fetched_at="2024-01-01T00:00:00Z")
         store.upsert(by(site2, "1"), fetched_at="2024-02-01T00:00:00Z")
         for rec, when in ((record, "2024-01-01T00:00:00Z"), (site2, "2024-02-01T00:00:00Z")):
-            assert store.upsert(by(rec, "2", " - المدن"), fetched_at=when, source="reparse") in {"earlier", "updated"}
+            assert store.upsert(by(rec, "2", " - المدن"), fetched_at=when, source="reparse") == "reextracted"
         got = store.versions(record["url"])
         assert [(v["fetched_at"], v["extractor_version"], v["reextraction"]) for v in got] == [
             ("2024-01-01T00:00:00Z", "1", 0), ("2024-01-01T00:00:00Z", "2", 1),
@@ -192,8 +192,8 @@ def test_reextractions_are_not_site_changes(tmp_path, record):
             (site2["headline"] + " - المدن", site3["headline"] + " - المدن")]
         assert store.conn.execute("SELECT changes FROM headline_changes").fetchone()[0] == 2
         made = store.conn.execute("SELECT extractor_version, outcome FROM extractions ORDER BY id").fetchall()
-        assert [tuple(r) for r in made] == [("1", "new"), ("1", "updated"), ("2", "earlier"),
-                                            ("2", "updated"), ("2", "unchanged"), ("2", "updated")]
+        assert [tuple(r) for r in made] == [("1", "new"), ("1", "updated"), ("2", "reextracted"),
+                                            ("2", "reextracted"), ("2", "unchanged"), ("2", "updated")]
 
 
 def test_a_record_without_an_extractor_version_gets_the_current_one(tmp_path, record):
@@ -243,7 +243,9 @@ def test_reparse_by_a_bumped_extractor_adds_no_headline_change(retitled_archive,
     monkeypatch.setattr(version, "EXTRACTOR_VERSION", "2099.1")
     monkeypatch.setattr(process, "extract_record", newer)
     counts = jobs.reparse(db, workers=1)
-    assert counts["status"] == "ok" and counts.get("new", 0) == 0
+    assert counts["status"] == "ok" and counts.get("new", 0) == 0 and counts.get("updated", 0) == 0
+    assert counts["reextracted"] == articles + 1
+    assert query(db, "SELECT reextracted FROM crawl_runs WHERE id = ?", counts["run_id"])[0][0] == articles + 1
     after = [tuple(r) for r in query(db, "SELECT article_id, first_headline, changes FROM headline_changes")]
     assert after == before
     assert query(db, "SELECT count(*) FROM article_changes")[0][0] == 1
