@@ -54,10 +54,13 @@ def _lost_paragraphs(new: list[str], old: list[str]) -> bool:
     return all(any(p == q for q in it) for p in new)
 
 
-def worse(new: dict, old: dict, *, same_extractor: bool = True) -> list[str]:
+def worse(new: dict, old: dict, *, same_extractor: bool = True, old_is_later: bool = False) -> list[str]:
     """Why ``new`` is worse than ``old`` (empty: it is not). The structural rules (lost
     paragraphs, lost captions) compare extractions by the same extractor version only: a newer
-    extractor may drop junk blocks or wrong captions on purpose. The others always apply."""
+    extractor may drop junk blocks or wrong captions on purpose. When ``old`` was captured
+    AFTER ``new`` (an older capture from a web archive, with no good one before it), only the
+    encoding rules apply: an article grows after publication, so an older capture may rightly
+    lack a date line, paragraphs or captions."""
     reasons = []
     if _text(new).count(REPLACEMENT) > _text(old).count(REPLACEMENT):
         reasons.append("replacement_chars")
@@ -66,6 +69,8 @@ def worse(new: dict, old: dict, *, same_extractor: bool = True) -> list[str]:
         reasons.append("mojibake")  # Arabic read under a wrong charset (Ø§Ù… …) has no U+FFFD
     if invalid_bytes(new) and not invalid_bytes(old):
         reasons.append("invalid_bytes")
+    if old_is_later:
+        return reasons
     if (old.get("published_date") and not new.get("published_date")) or (
             old.get("published_at") and not new.get("published_at")):
         reasons.append("date_lost")

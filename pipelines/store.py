@@ -309,8 +309,8 @@ class Store:
             def rec(v: dict) -> dict:
                 return versions.record_of(self.conn, v["id"], records)
 
-            reasons = quality.worse(record, rec(reference), same_extractor=reference["extractor_version"] == made_by) \
-                if reference is not None else []
+            reasons = quality.worse(record, rec(reference), same_extractor=reference["extractor_version"] == made_by,
+                                    old_is_later=not good_earlier) if reference is not None else []
             base = versions.base_of(earlier, made_by)
             number = at + 1
             if later:

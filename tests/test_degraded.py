@@ -123,6 +123,17 @@ def test_an_older_bad_capture_is_flagged_against_the_good_one_after_it(tmp_path,
         assert store.conn.execute("SELECT version FROM articles").fetchone()[0] == 2
 
 
+@pytest.mark.parametrize("reason", ["date_lost", "paragraphs_lost", "captions_lost", "body_shrunk"])
+def test_an_older_capture_may_have_less_than_a_later_one(tmp_path, record, reason):
+    """A web-archive capture from before the first stored version, with less text, no date line
+    or no captions yet: the article grew after it, so it is an earlier version, not degraded."""
+    older = _worse_variants(record)[reason]
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(record, fetched_at=GOOD_AT)
+        assert store.upsert(older, fetched_at="2019-01-01T00:00:00Z", source="wayback") == "earlier"
+        assert [v["degraded"] for v in store.versions(record["url"])] == [None, None]
+
+
 def test_a_newer_extractor_may_drop_paragraphs_but_not_the_date(tmp_path, record):
     """Lost paragraphs and captions are judged between extractions by the same extractor only
     (a newer one may drop junk on purpose); a lost date or mojibake is worse whoever made it."""
