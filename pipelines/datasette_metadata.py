@@ -4,7 +4,9 @@ Descriptions come from ``schema.sql`` itself (the comment block right above each
 / ``CREATE VIEW`` and the ``-- …`` comment at the end of a column line), so the schema stays the
 one description of the database; ``TABLES`` and ``COLUMNS`` below only fill what the schema
 leaves uncommented. ``QUERIES`` are the canned queries (one per analyst view, plus ``search``
-when the full-text index is present). Pure data and parsing: no Datasette import.
+when the full-text index is present). The dashboards (``pipelines.dashboards``) go beside them,
+as the ``datasette-dashboards`` plugin's configuration (:func:`plugins`). Pure data and parsing:
+no Datasette import.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from urllib.parse import quote
+
+from . import dashboards
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 #: The database's name in Datasette URLs: /almodon/articles, /almodon/headline_changes_query, …
@@ -249,7 +253,14 @@ def schema_descriptions(sql: str) -> tuple[dict[str, str], dict[str, dict[str, s
     return tables, columns
 
 
-def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
+def plugins(*, degraded: bool = False) -> dict:
+    """Plugin configuration: the archive and health dashboards (``/-/dashboards``), drawn by
+    ``datasette-dashboards`` from the SQL in ``pipelines.dashboards`` on database ``DB_NAME``.
+    ``degraded``: the archive counts degraded versions per run (``crawl_runs.degraded``)."""
+    return {"datasette-dashboards": dashboards.config(DB_NAME, degraded=degraded)}
+
+
+def build(*, search: bool = False, schema_sql: str | None = None, degraded: bool = False) -> dict:
     """The Datasette metadata dict for the archive (database ``DB_NAME``)."""
     sql = schema_sql if schema_sql is not None else SCHEMA_PATH.read_text(encoding="utf-8")
     described, column_comments = schema_descriptions(sql)
@@ -280,4 +291,5 @@ def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
         "source_url": "https://www.almodon.com/",
         "extra_css_urls": ["data:text/css," + quote(" ".join(CSS.split()))],
         "databases": {DB_NAME: {"description": DESCRIPTION, "tables": tables, "queries": queries}},
+        "plugins": plugins(degraded=degraded),
     }

@@ -5,6 +5,11 @@ layer filled each field (``jsonld`` / ``meta`` / ``profile`` / ``fallback`` / ``
 when the field is empty). A layout change on the live site shows up here as a field whose fill
 rate falls, or whose usual layer stops producing it, in the latest run or day compared with the
 ones before. The rule is in ``docs/health.md``. Pure: a sqlite3 connection in, no Scrapy.
+
+Which pages count (each once per run, or per UTC fetch day, as last processed) is the views
+``health_run_pages`` / ``health_day_pages`` of ``schema.sql``; the fill rates and layer shares
+over them are the SQL of :func:`fill_sql` / :func:`layers_sql`. The health dashboard of
+``almodon serve`` (``pipelines/dashboards.py``) draws the same statements.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import json
 import sqlite3
 from collections import Counter
 from dataclasses import asdict, dataclass
+
+from . import views
 
 #: The fields ``store.field_layers`` records, in report order.
 FIELDS = ("headline", "authors", "published", "modified", "paragraphs", "images", "tags",
@@ -54,15 +61,18 @@ def health(conn: sqlite3.Connection, *, runs: int = 10, days: int = 14,
     report = {"thresholds": asdict(th), "runs": [], "days": [], "flags": []}
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'extractions'").fetchone():
         return report
+    views.add_missing(conn)  # an archive written before the health views: TEMP ones
     run_pages = _by_run(conn, runs)
     day_pages = _by_day(conn, days)
     meta = _run_meta(conn, list(run_pages))
     conflicts = _conflicts_by_field(conn, list(run_pages))
-    for run_id, pages in run_pages.items():
-        report["runs"].append({"run_id": run_id, **meta.get(run_id, {}), **_summary(pages),
+    run_stats = _summaries(conn, "run", list(run_pages))
+    day_stats = _summaries(conn, "day", list(day_pages))
+    for run_id in run_pages:
+        report["runs"].append({"run_id": run_id, **meta.get(run_id, {}), **run_stats[run_id],
                                "conflicts": conflicts[run_id]})
-    for day, pages in day_pages.items():
-        report["days"].append({"day": day, **_summary(pages)})
+    for day in day_pages:
+        report["days"].append({"day": day, **day_stats[day]})
     flags: list[dict] = []
     for window, groups in (("run", run_pages), ("day", day_pages)):
         if len(groups) < 2:
@@ -90,7 +100,38 @@ def exit_code(report: dict) -> int:
 
 
 # -- reading ----------------------------------------------------------------------------------
-_COLUMNS = "run_id, url, coalesce(section, '(none)'), substr(fetched_at, 1, 10), outcome, fields"
+#: Per window: the view of its pages (schema.sql) and the column naming the period.
+WINDOWS = {"run": ("health_run_pages", "run_id"), "day": ("health_day_pages", "day")}
+
+
+def fields_sql(window: str, where: str = "1") -> str:
+    """SQL: per period (run id, or UTC fetch day) and field, the pages whose field each layer
+    filled (``layer`` NULL: the field was empty), each page once per period (the view of the
+    window). ``where`` filters the pages (``p.run_id``, ``p.day``, ``p.section``, …)."""
+    view, key = WINDOWS[window]
+    return (f"SELECT p.{key} AS period, f.key AS field, f.value AS layer, count(*) AS pages\n"
+            f"FROM {view} p, json_each(p.fields) f\nWHERE {where}\nGROUP BY 1, 2, 3")
+
+
+def fill_sql(window: str, where: str = "1") -> str:
+    """SQL: per period and field, ``pages``, ``filled`` (pages with a layer) and ``fill``
+    (filled / pages, 3 decimals). The fill rate `almodon health` prints and the dashboard draws."""
+    filled = "coalesce(sum(pages) FILTER (WHERE layer IS NOT NULL), 0)"
+    return (f"SELECT period, field, sum(pages) AS pages, {filled} AS filled,\n"
+            f"       round(1.0 * {filled} / sum(pages), 3) AS fill\n"
+            f"FROM ({fields_sql(window, where)})\nGROUP BY period, field")
+
+
+def layers_sql(window: str, where: str = "1") -> str:
+    """SQL: per period, field and layer, its ``pages`` and ``share`` of the pages that have the
+    field (3 decimals), most used first."""
+    return (f"SELECT period, field, layer, pages,\n"
+            f"       round(1.0 * pages / sum(pages) OVER (PARTITION BY period, field), 3) AS share\n"
+            f"FROM ({fields_sql(window, where)})\nWHERE layer IS NOT NULL\n"
+            f"ORDER BY period, field, pages DESC, layer")
+
+
+_COLUMNS = "run_id, url, section, day, outcome, fields"
 
 
 def _page(row) -> _Page:
@@ -102,25 +143,50 @@ def _by_run(conn, limit: int) -> dict[int, list[_Page]]:
     ids = [r[0] for r in conn.execute(
         "SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL ORDER BY run_id DESC LIMIT ?",
         (limit,))]
-    return _last_seen(conn, "run_id", ids, key=lambda page: page.run_id)
+    return _pages(conn, "run", ids, key=lambda page: page.run_id)
 
 
 def _by_day(conn, limit: int) -> dict[str, list[_Page]]:
     """The last days (UTC, of the fetch) with extracted pages, newest first."""
     days = [r[0] for r in conn.execute(
         "SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions ORDER BY d DESC LIMIT ?", (limit,))]
-    return _last_seen(conn, "substr(fetched_at, 1, 10)", days, key=lambda page: page.day)
+    return _pages(conn, "day", days, key=lambda page: page.day)
 
 
-def _last_seen(conn, column: str, values: list, key) -> dict:
-    """The pages of each group (run or day); a page processed twice in a group (an alias URL,
-    two runs in a day) counts once, as last seen."""
-    groups: dict = {v: {} for v in values}
+def _pages(conn, window: str, values: list, key) -> dict:
+    """The pages of each period (run or day), each once, as last seen (the window's view)."""
+    view, column = WINDOWS[window]
+    groups: dict = {v: [] for v in values}
     marks = ",".join("?" * len(values))
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM extractions WHERE {column} IN ({marks}) ORDER BY id", values):
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM {view} WHERE {column} IN ({marks}) ORDER BY id", values):
         page = _page(row)
-        groups[key(page)][page.url] = page
-    return {v: list(pages.values()) for v, pages in groups.items()}
+        groups[key(page)].append(page)
+    return groups
+
+
+def _summaries(conn, window: str, values: list) -> dict:
+    """Per period: pages, outcomes, and per field ``{fill, filled, layers: {layer: share}}``,
+    from the SQL the dashboard draws (:func:`fill_sql`, :func:`layers_sql`)."""
+    view, column = WINDOWS[window]
+    marks = ",".join("?" * len(values))
+    where = f"p.{column} IN ({marks})"
+    out = {v: {"pages": 0, "outcomes": {},
+               "fields": {f: {"fill": None, "filled": 0, "layers": {}} for f in FIELDS}} for v in values}
+    for period, outcome, n in conn.execute(
+            f"SELECT {column}, outcome, count(*) FROM {view} p WHERE {where} "
+            "GROUP BY 1, 2 ORDER BY 3 DESC, 2", values):
+        out[period]["pages"] += n
+        out[period]["outcomes"][outcome] = n
+    for stats in out.values():
+        for field in stats["fields"].values():
+            field["fill"] = 0.0 if stats["pages"] else None
+    for period, field, _n, filled, fill in conn.execute(fill_sql(window, where), values):
+        if field in FIELDS:
+            out[period]["fields"][field].update(fill=fill, filled=filled)
+    for period, field, layer, _n, share in conn.execute(layers_sql(window, where), values):
+        if field in FIELDS:
+            out[period]["fields"][field]["layers"][layer] = share
+    return out
 
 
 def _run_meta(conn, ids: list[int]) -> dict[int, dict]:
@@ -153,17 +219,6 @@ def _conflicts_by_field(conn, ids: list[int]) -> dict[int, dict]:
 
 
 # -- measuring --------------------------------------------------------------------------------
-def _summary(pages: list[_Page]) -> dict:
-    n = len(pages)
-    fields = {}
-    for field in FIELDS:
-        layers = Counter(p.fields.get(field) for p in pages if p.fields.get(field))
-        filled = sum(layers.values())
-        fields[field] = {"fill": round(filled / n, 3) if n else None, "filled": filled,
-                         "layers": {lay: round(c / filled, 3) for lay, c in layers.most_common()}}
-    return {"pages": n, "outcomes": dict(Counter(p.outcome for p in pages)), "fields": fields}
-
-
 def _dominant(pages: list[_Page], field: str) -> tuple[str | None, float, int]:
     """The most frequent layer of ``field`` among the pages that have it, its share, and how
     many pages have the field."""

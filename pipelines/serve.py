@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import datasette_metadata
+from . import datasette_metadata, views
 from .datasette_metadata import DB_NAME
 
 if TYPE_CHECKING:  # Datasette is imported when serving, not by every `almodon` command
@@ -35,8 +35,10 @@ if TYPE_CHECKING:  # Datasette is imported when serving, not by every `almodon` 
     from datasette.database import Database
 
 DEFAULT_DB = "data/almodon.db"
-#: Datasette settings: a little more time per query than the default 1 s for a big archive.
-SETTINGS = {"sql_time_limit_ms": 5000, "default_page_size": 50, "facet_time_limit_ms": 500}
+#: Datasette settings: a little more time per query than the default 1 s for a big archive, and
+#: room for a dashboard chart's rows (weeks x sections over a decade: thousands; default 1000).
+SETTINGS = {"sql_time_limit_ms": 5000, "default_page_size": 50, "facet_time_limit_ms": 500,
+            "max_returned_rows": 10000}
 
 
 def readonly_uri(path: str | Path) -> str:
@@ -54,7 +56,9 @@ def _search_functions():
 
 
 def prepare(conn: sqlite3.Connection) -> None:
-    """Make a connection read-only and register the archive's SQL functions on it."""
+    """Make a connection read-only and register the archive's SQL functions on it. Views of
+    the schema an older archive lacks are added to the connection (TEMP), not to the file."""
+    views.add_missing(conn)
     conn.execute("PRAGMA query_only = 1")
     register = _search_functions()
     if register is not None:
@@ -133,9 +137,19 @@ def check_archive(path: str | Path) -> None:
         raise ValueError(f"{path} is not an Al-Modon archive (no articles table)")
 
 
+def _columns(path: str | Path, table: str) -> set[str]:
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    finally:
+        conn.close()
+
+
 def metadata(path: str | Path, *, search: bool | None = None) -> dict:
-    """The Datasette metadata for the database at ``path`` (search wired when present)."""
-    return datasette_metadata.build(search=has_search(path) if search is None else search)
+    """The Datasette metadata for the database at ``path`` (search wired when present; the
+    health dashboard charts degraded versions when ``crawl_runs`` counts them)."""
+    return datasette_metadata.build(search=has_search(path) if search is None else search,
+                                    degraded="degraded" in _columns(path, "crawl_runs"))
 
 
 def make_datasette(path: str | Path, *, search: bool | None = None,
