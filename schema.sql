@@ -266,33 +266,6 @@ JOIN article_authors aa ON aa.author_id = au.id
 JOIN articles a ON a.id = aa.article_id
 GROUP BY au.id;
 
--- ===== Extraction health, per run and per fetch day (`almodon health`, the health dashboard) =====
---
--- Which pages `almodon health` and the health dashboard count (both read these views; the fill
--- rates and layer shares over them are pipelines.health.fields_sql; docs/health.md). A filter on
--- run_id or day reaches the index on extractions.
-
--- Each page once per run, as last processed in that run (an alias URL processed twice in a run
--- counts once). `day` is the UTC day of the fetch.
-CREATE VIEW IF NOT EXISTS health_run_pages AS
-SELECT id, run_id, url, coalesce(section, '(none)') AS section, day, fetched_at, outcome, fields,
-       conflicts
-FROM (SELECT e.*, substr(e.fetched_at, 1, 10) AS day,
-             row_number() OVER (PARTITION BY e.run_id, e.url ORDER BY e.id DESC) AS last
-      FROM extractions e WHERE e.run_id IS NOT NULL)
-WHERE last = 1;
-
--- Each page once per fetch day (UTC), as last processed that day (two runs in a day count a
--- page once).
-CREATE VIEW IF NOT EXISTS health_day_pages AS
-SELECT id, run_id, url, coalesce(section, '(none)') AS section, day, fetched_at, outcome, fields,
-       conflicts
-FROM (SELECT e.*, substr(e.fetched_at, 1, 10) AS day,
-             row_number() OVER (PARTITION BY substr(e.fetched_at, 1, 10), e.url
-                                ORDER BY e.id DESC) AS last
-      FROM extractions e)
-WHERE last = 1;
-
 -- ===== Arabic-aware full-text search (pipelines/search; see docs/search.md) =====
 --
 -- article_fts holds a SHADOW text per article: every word folded (harakat, tatweel, hamza

@@ -10,8 +10,8 @@ sql=…``, with the dashboard's filters as ``:since``, ``:until``, ``:section``)
   changes per week. Dates are Beirut calendar days (``published_date``); the filters are
   publication days and the section.
 - **health**: the numbers ``almodon health`` prints, drawn. Fill rates and layer shares are the
-  statements of ``pipelines.health.fill_sql`` / ``layers_sql`` over the ``health_*_pages``
-  views, per fetch day (UTC, as ``almodon health`` counts them) and per run; skipped (and, when
+  statements of ``pipelines.health.fill_sql`` / ``layers_sql`` (``almodon health`` runs them
+  too), per fetch day (UTC, as ``almodon health`` counts them) and per run; skipped (and, when
   the archive records them, degraded) pages by reason; per crawl run: requests, new, updated,
   skipped, failed, blocked.
 
@@ -203,11 +203,9 @@ def _skipped_query(degraded: bool) -> str:
 
 
 def _health(db: str, *, degraded: bool) -> dict:
-    day_where = (f"p.day BETWEEN {_FIRST_DAY} AND coalesce(nullif(:until, ''), '9999') "
-                 f"AND {_HEALTH_SECTION}")
-    run_where = f"p.run_id IN ({_RUNS}) AND {_HEALTH_SECTION}"
-    latest_where = (f"p.run_id = (SELECT max(run_id) FROM extractions WHERE run_id IN ({_RUNS})) "
-                    f"AND {_HEALTH_SECTION}")
+    days = "{period} BETWEEN " + _FIRST_DAY + " AND coalesce(nullif(:until, ''), '9999')"
+    runs = "{period} IN (" + _RUNS + ")"
+    latest = "{period} = (SELECT max(run_id) FROM extractions WHERE run_id IN (" + _RUNS + "))"
     day = _utc_day("day", _FETCH_DAY)
     what = "Skipped or degraded pages" if degraded else "Skipped pages"
     return {
@@ -233,7 +231,7 @@ def _health(db: str, *, degraded: bool) -> dict:
                 "title": "Fill rate per fetch day (a drop = the site changed)",
                 "db": db,
                 "query": (f"SELECT period AS day, {_FIELD_LABEL} AS field, pages, filled, fill\n"
-                          f"FROM ({fill_sql('day', day_where)})\n"
+                          f"FROM ({fill_sql('day', days, _HEALTH_SECTION)})\n"
                           f"WHERE field IN ({_FIELD_LIST})\nORDER BY day, field"),
                 "library": "vega-lite",
                 "display": _fill_display(day),
@@ -242,7 +240,7 @@ def _health(db: str, *, degraded: bool) -> dict:
                 "title": "Fill rate per crawl run",
                 "db": db,
                 "query": (f"SELECT period AS run_id, {_FIELD_LABEL} AS field, pages, filled, fill\n"
-                          f"FROM ({fill_sql('run', run_where)})\n"
+                          f"FROM ({fill_sql('run', runs, _HEALTH_SECTION)})\n"
                           f"WHERE field IN ({_FIELD_LIST})\nORDER BY run_id, field"),
                 "library": "vega-lite",
                 "display": _fill_display(_run_axis()),
@@ -251,7 +249,7 @@ def _health(db: str, *, degraded: bool) -> dict:
                 "title": "Extraction layers in the latest run (share of the pages with the field)",
                 "db": db,
                 "query": (f"SELECT period AS run_id, {_FIELD_LABEL} AS field, layer, pages, share\n"
-                          f"FROM ({layers_sql('run', latest_where)})"),
+                          f"FROM ({layers_sql('run', latest, _HEALTH_SECTION)})"),
                 "library": "vega-lite",
                 "display": {
                     "mark": {"type": "bar", "tooltip": True},

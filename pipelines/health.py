@@ -6,10 +6,9 @@ when the field is empty). A layout change on the live site shows up here as a fi
 rate falls, or whose usual layer stops producing it, in the latest run or day compared with the
 ones before. The rule is in ``docs/health.md``. Pure: a sqlite3 connection in, no Scrapy.
 
-Which pages count (each once per run, or per UTC fetch day, as last processed) is the views
-``health_run_pages`` / ``health_day_pages`` of ``schema.sql``; the fill rates and layer shares
-over them are the SQL of :func:`fill_sql` / :func:`layers_sql`. The health dashboard of
-``almodon serve`` (``pipelines/dashboards.py``) draws the same statements.
+Which pages count (each once per run, or per UTC fetch day, as last processed) and their fill
+rates and layer shares are SQL (:func:`pages_sql`, :func:`fill_sql`, :func:`layers_sql`): the
+health dashboard of ``almodon serve`` (``pipelines/dashboards.py``) draws the same statements.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ import json
 import sqlite3
 from collections import Counter
 from dataclasses import asdict, dataclass
-
-from . import views
 
 #: The fields ``store.field_layers`` records, in report order.
 FIELDS = ("headline", "authors", "published", "modified", "paragraphs", "images", "tags",
@@ -61,7 +58,6 @@ def health(conn: sqlite3.Connection, *, runs: int = 10, days: int = 14,
     report = {"thresholds": asdict(th), "runs": [], "days": [], "flags": []}
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'extractions'").fetchone():
         return report
-    views.add_missing(conn)  # an archive written before the health views: TEMP ones
     run_pages = _by_run(conn, runs)
     day_pages = _by_day(conn, days)
     meta = _run_meta(conn, list(run_pages))
@@ -99,38 +95,54 @@ def exit_code(report: dict) -> int:
     return FLAGGED_EXIT if report["flags"] else 0
 
 
-# -- reading ----------------------------------------------------------------------------------
-#: Per window: the view of its pages (schema.sql) and the column naming the period.
-WINDOWS = {"run": ("health_run_pages", "run_id"), "day": ("health_day_pages", "day")}
+# -- the statements (shared with the health dashboard) -----------------------------------------
+#: The period of each window: a crawl run, or the UTC day of the fetch.
+PERIODS = {"run": "e.run_id", "day": "substr(e.fetched_at, 1, 10)"}
 
 
-def fields_sql(window: str, where: str = "1") -> str:
-    """SQL: per period (run id, or UTC fetch day) and field, the pages whose field each layer
-    filled (``layer`` NULL: the field was empty), each page once per period (the view of the
-    window). ``where`` filters the pages (``p.run_id``, ``p.day``, ``p.section``, …)."""
-    view, key = WINDOWS[window]
-    return (f"SELECT p.{key} AS period, f.key AS field, f.value AS layer, count(*) AS pages\n"
-            f"FROM {view} p, json_each(p.fields) f\nWHERE {where}\nGROUP BY 1, 2, 3")
+def pages_sql(window: str, periods: str = "1") -> str:
+    """SQL: the pages of each period of ``window`` (``run`` or ``day``), each once per period,
+    as last processed in it (an alias URL processed twice in a run, or a page re-visited by two
+    runs in a day, counts once): ``id, run_id, url, section, day, period, outcome, fields``.
+    ``periods`` picks the periods: a condition on ``{period}`` (``"{period} IN (1, 2)"``),
+    applied before the pages are counted once, so SQLite reads only those periods' rows."""
+    period = PERIODS[window]
+    return (f"SELECT id, run_id, url, section, day, period, outcome, fields FROM (\n"
+            f"  SELECT e.id, e.run_id, e.url, coalesce(e.section, '(none)') AS section,\n"
+            f"         substr(e.fetched_at, 1, 10) AS day, {period} AS period, e.outcome, e.fields,\n"
+            f"         row_number() OVER (PARTITION BY {period}, e.url ORDER BY e.id DESC) AS last\n"
+            f"  FROM extractions e\n"
+            f"  WHERE {period} IS NOT NULL AND {periods.format(period=period)})\n"
+            f"WHERE last = 1")
 
 
-def fill_sql(window: str, where: str = "1") -> str:
+def fields_sql(window: str, periods: str = "1", pages: str = "1") -> str:
+    """SQL: per period and field, the pages whose field each layer filled (``layer`` NULL: the
+    field was empty). ``pages`` filters the counted pages (``p.section = :section``)."""
+    return (f"SELECT p.period, f.key AS field, f.value AS layer, count(*) AS pages\n"
+            f"FROM ({pages_sql(window, periods)}) p, json_each(p.fields) f\n"
+            f"WHERE {pages}\nGROUP BY 1, 2, 3")
+
+
+def fill_sql(window: str, periods: str = "1", pages: str = "1") -> str:
     """SQL: per period and field, ``pages``, ``filled`` (pages with a layer) and ``fill``
     (filled / pages, 3 decimals). The fill rate `almodon health` prints and the dashboard draws."""
     filled = "coalesce(sum(pages) FILTER (WHERE layer IS NOT NULL), 0)"
     return (f"SELECT period, field, sum(pages) AS pages, {filled} AS filled,\n"
             f"       round(1.0 * {filled} / sum(pages), 3) AS fill\n"
-            f"FROM ({fields_sql(window, where)})\nGROUP BY period, field")
+            f"FROM ({fields_sql(window, periods, pages)})\nGROUP BY period, field")
 
 
-def layers_sql(window: str, where: str = "1") -> str:
+def layers_sql(window: str, periods: str = "1", pages: str = "1") -> str:
     """SQL: per period, field and layer, its ``pages`` and ``share`` of the pages that have the
     field (3 decimals), most used first."""
     return (f"SELECT period, field, layer, pages,\n"
             f"       round(1.0 * pages / sum(pages) OVER (PARTITION BY period, field), 3) AS share\n"
-            f"FROM ({fields_sql(window, where)})\nWHERE layer IS NOT NULL\n"
+            f"FROM ({fields_sql(window, periods, pages)})\nWHERE layer IS NOT NULL\n"
             f"ORDER BY period, field, pages DESC, layer")
 
 
+# -- reading ----------------------------------------------------------------------------------
 _COLUMNS = "run_id, url, section, day, outcome, fields"
 
 
@@ -153,12 +165,15 @@ def _by_day(conn, limit: int) -> dict[str, list[_Page]]:
     return _pages(conn, "day", days, key=lambda page: page.day)
 
 
+def _in(values: list) -> str:
+    return "{period} IN (" + ",".join("?" * len(values)) + ")"
+
+
 def _pages(conn, window: str, values: list, key) -> dict:
-    """The pages of each period (run or day), each once, as last seen (the window's view)."""
-    view, column = WINDOWS[window]
+    """The pages of each period (run or day), each once, as last seen (:func:`pages_sql`)."""
     groups: dict = {v: [] for v in values}
-    marks = ",".join("?" * len(values))
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM {view} WHERE {column} IN ({marks}) ORDER BY id", values):
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM ({pages_sql(window, _in(values))}) ORDER BY id",
+                            values):
         page = _page(row)
         groups[key(page)].append(page)
     return groups
@@ -167,23 +182,21 @@ def _pages(conn, window: str, values: list, key) -> dict:
 def _summaries(conn, window: str, values: list) -> dict:
     """Per period: pages, outcomes, and per field ``{fill, filled, layers: {layer: share}}``,
     from the SQL the dashboard draws (:func:`fill_sql`, :func:`layers_sql`)."""
-    view, column = WINDOWS[window]
-    marks = ",".join("?" * len(values))
-    where = f"p.{column} IN ({marks})"
+    periods = _in(values)
     out = {v: {"pages": 0, "outcomes": {},
                "fields": {f: {"fill": None, "filled": 0, "layers": {}} for f in FIELDS}} for v in values}
     for period, outcome, n in conn.execute(
-            f"SELECT {column}, outcome, count(*) FROM {view} p WHERE {where} "
+            f"SELECT period, outcome, count(*) FROM ({pages_sql(window, periods)}) "
             "GROUP BY 1, 2 ORDER BY 3 DESC, 2", values):
         out[period]["pages"] += n
         out[period]["outcomes"][outcome] = n
     for stats in out.values():
         for field in stats["fields"].values():
             field["fill"] = 0.0 if stats["pages"] else None
-    for period, field, _n, filled, fill in conn.execute(fill_sql(window, where), values):
+    for period, field, _n, filled, fill in conn.execute(fill_sql(window, periods), values):
         if field in FIELDS:
             out[period]["fields"][field].update(fill=fill, filled=filled)
-    for period, field, layer, _n, share in conn.execute(layers_sql(window, where), values):
+    for period, field, layer, _n, share in conn.execute(layers_sql(window, periods), values):
         if field in FIELDS:
             out[period]["fields"][field]["layers"][layer] = share
     return out

@@ -28,7 +28,6 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (3, "videos (new table only)", ""),
     # A view whose definition changed is dropped; schema.sql, applied next, re-creates it.
     (4, "article_list: authors in byline order, section name, tags", "DROP VIEW IF EXISTS article_list"),
-    (5, "health_run_pages, health_day_pages (new views only)", ""),
 )
 #: Fields whose change makes a new version (what a reader of the article would notice).
 CONTENT_FIELDS = (
