@@ -53,6 +53,8 @@ _FIELD_ORDER = [("body" if f == "paragraphs" else f) for f in FILL_FIELDS]
 RUN_COUNTS = ("requests", "new", "updated", "skipped", "failed", "blocked")
 
 _BEIRUT_DAY = "publication day (Beirut calendar)"
+#: An axis of counts: labels on whole numbers only.
+_COUNT_AXIS = {"tickMinStep": 1, "format": "d", "labelExpr": "datum.value % 1 ? '' : datum.label"}
 _FETCH_DAY = "fetch day (UTC, as almodon health)"
 
 
@@ -71,18 +73,28 @@ def _run_axis(title: str = "crawl run") -> dict:
     return {"field": "run_id", "type": "ordinal", "title": title, "axis": {"labelAngle": 0}}
 
 
-def _fill_display(x: dict) -> dict:
+def _fill_display(x: dict, width: int) -> dict:
+    """One small line chart per field, stacked (a falling line is not hidden behind another
+    at 100%), sharing the x axis; the tooltip gives the counts."""
     return {
-        "mark": {"type": "line", "point": True, "tooltip": True},
-        "height": 260,
-        "encoding": {
-            "x": x,
-            "y": {"field": "fill", "type": "quantitative", "title": "fill rate",
-                  "axis": {"format": "%"}, "scale": {"domain": [0, 1]}},
-            "color": {"field": "field", "type": "nominal", "title": "field",
-                      "sort": _FIELD_ORDER},
-            "tooltip": [_tip(x), {"field": "field"}, {"field": "filled"},
-                        {"field": "pages"}, {"field": "fill", "format": ".0%"}],
+        "facet": {"row": {"field": "field", "type": "nominal", "title": None,
+                          "sort": _FIELD_ORDER,
+                          "header": {"labelAngle": 0, "labelAlign": "left", "labelFontSize": 12}}},
+        "spacing": 6,
+        "spec": {
+            "width": width,
+            "height": 34,
+            "mark": {"type": "line", "point": True, "tooltip": True},
+            "encoding": {
+                "x": x,
+                "y": {"field": "fill", "type": "quantitative", "title": None,
+                      "scale": {"domain": [0, 1]},
+                      "axis": {"format": "%", "values": [0, 0.5, 1], "grid": True}},
+                "color": {"field": "field", "type": "nominal", "sort": _FIELD_ORDER,
+                          "legend": None},
+                "tooltip": [_tip(x), {"field": "field"}, {"field": "filled"},
+                            {"field": "pages"}, {"field": "fill", "format": ".1%"}],
+            },
         },
     }
 
@@ -111,20 +123,27 @@ def _archive(db: str) -> dict:
             "articles_per_week": {
                 "title": "Articles per week, per section",
                 "db": db,
-                "query": (f"SELECT {_WEEK.format(t='')} AS week, coalesce(section, '(none)') "
-                          "AS section, sum(articles) AS articles\nFROM articles_per_day\n"
+                "query": (f"SELECT {_WEEK.format(t='')} AS week, "
+                          f"date({_WEEK.format(t='')}, '+7 days') AS next_week,\n"
+                          "       coalesce(section, '(none)') AS section, sum(articles) AS articles\n"
+                          "FROM articles_per_day\n"
                           f"WHERE {where}\nGROUP BY week, section\nORDER BY week, section"),
                 "library": "vega-lite",
                 "display": {
-                    "mark": {"type": "bar", "tooltip": True},
+                    # rects from Monday to the next Monday, stacked by hand (a bar mark with an
+                    # x range would turn horizontal)
+                    "transform": [{"stack": "articles", "groupby": ["week"],
+                                   "sort": [{"field": "section"}], "as": ["low", "high"]}],
+                    "mark": {"type": "rect", "tooltip": True},
                     "height": 260,
                     "encoding": {
                         "x": week,
-                        "y": {"field": "articles", "type": "quantitative", "stack": "zero",
-                              "title": "articles"},
+                        "x2": {"field": "next_week"},
+                        "y": {"field": "low", "type": "quantitative", "title": "articles",
+                              "axis": _COUNT_AXIS},
+                        "y2": {"field": "high"},
                         "color": {"field": "section", "type": "nominal", "title": "section"},
-                        "tooltip": [_tip(week), {"field": "section"},
-                                    {"field": "articles"}],
+                        "tooltip": [_tip(week), {"field": "section"}, {"field": "articles"}],
                     },
                 },
             },
@@ -142,7 +161,7 @@ def _archive(db: str) -> dict:
                     "encoding": {
                         "x": _utc_day("month", f"month of the {_BEIRUT_DAY}", "utcyearmonth"),
                         "y": {"field": "photos", "type": "quantitative", "stack": "zero",
-                              "title": "photos"},
+                              "title": "photos", "axis": _COUNT_AXIS},
                         "color": {"field": "agency", "type": "nominal",
                                   "title": "agency ((none): no credit, or not an agency)"},
                         "tooltip": [{"field": "month", "type": "temporal",
@@ -165,7 +184,7 @@ def _archive(db: str) -> dict:
                     "encoding": {
                         "y": {"field": "author", "type": "nominal", "sort": "-x", "title": None},
                         "x": {"field": "articles", "type": "quantitative", "title": "articles",
-                              "axis": {"tickMinStep": 1}},
+                              "axis": _COUNT_AXIS},
                         "tooltip": [{"field": "author"}, {"field": "articles"}],
                     },
                 },
@@ -182,7 +201,7 @@ def _archive(db: str) -> dict:
                     "encoding": {
                         "x": week,
                         "y": {"field": "articles", "type": "quantitative",
-                              "title": "articles retitled", "axis": {"tickMinStep": 1}},
+                              "title": "articles retitled", "axis": _COUNT_AXIS},
                         "tooltip": [_tip(week), {"field": "articles"},
                                     {"field": "changes", "title": "headline changes"}],
                     },
@@ -234,7 +253,7 @@ def _health(db: str, *, degraded: bool) -> dict:
                           f"FROM ({fill_sql('day', days, _HEALTH_SECTION)})\n"
                           f"WHERE field IN ({_FIELD_LIST})\nORDER BY day, field"),
                 "library": "vega-lite",
-                "display": _fill_display(day),
+                "display": _fill_display(day, 860),
             },
             "fill_per_run": {
                 "title": "Fill rate per crawl run",
@@ -243,7 +262,7 @@ def _health(db: str, *, degraded: bool) -> dict:
                           f"FROM ({fill_sql('run', runs, _HEALTH_SECTION)})\n"
                           f"WHERE field IN ({_FIELD_LIST})\nORDER BY run_id, field"),
                 "library": "vega-lite",
-                "display": _fill_display(_run_axis()),
+                "display": _fill_display(_run_axis(), 330),
             },
             "layers": {
                 "title": "Extraction layers in the latest run (share of the pages with the field)",
@@ -276,7 +295,7 @@ def _health(db: str, *, degraded: bool) -> dict:
                     "encoding": {
                         "x": _run_axis(),
                         "y": {"field": "pages", "type": "quantitative", "stack": "zero",
-                              "title": "pages", "axis": {"tickMinStep": 1}},
+                              "title": "pages", "axis": _COUNT_AXIS},
                         "color": {"field": "reason", "type": "nominal", "title": "reason"},
                         "tooltip": [{"field": "run_id", "title": "run"}, {"field": "started_at"},
                                     {"field": "reason"}, {"field": "pages"}],

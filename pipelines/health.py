@@ -125,12 +125,15 @@ def fields_sql(window: str, periods: str = "1", pages: str = "1") -> str:
 
 
 def fill_sql(window: str, periods: str = "1", pages: str = "1") -> str:
-    """SQL: per period and field, ``pages``, ``filled`` (pages with a layer) and ``fill``
-    (filled / pages, 3 decimals). The fill rate `almodon health` prints and the dashboard draws."""
-    filled = "coalesce(sum(pages) FILTER (WHERE layer IS NOT NULL), 0)"
-    return (f"SELECT period, field, sum(pages) AS pages, {filled} AS filled,\n"
-            f"       round(1.0 * {filled} / sum(pages), 3) AS fill\n"
-            f"FROM ({fields_sql(window, periods, pages)})\nGROUP BY period, field")
+    """SQL: per period and field (of :data:`FIELDS`), ``pages``, ``filled`` (pages on which a
+    layer filled the field) and ``fill`` (filled / pages, 3 decimals): the fill rate `almodon
+    health` prints and the dashboard draws. One pass over the pages (``json_extract`` per field)."""
+    counts = ", ".join(f"'{f}', count(json_extract(p.fields, '$.{f}'))" for f in FIELDS)
+    return (f"SELECT w.period, f.key AS field, w.pages, f.value AS filled,\n"
+            f"       round(1.0 * f.value / w.pages, 3) AS fill\n"
+            f"FROM (SELECT p.period, count(*) AS pages, json_object({counts}) AS filled\n"
+            f"      FROM ({pages_sql(window, periods)}) p\n"
+            f"      WHERE {pages}\n      GROUP BY p.period) w, json_each(w.filled) f")
 
 
 def layers_sql(window: str, periods: str = "1", pages: str = "1") -> str:

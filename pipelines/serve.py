@@ -13,7 +13,10 @@ the database holds the ``article_fts`` index the ``search`` canned query is adde
 built by the writer (the store / ``almodon search --reindex``); a read-only server cannot.
 
 Metadata (titles, table and column descriptions, canned queries) is built by
-``pipelines.datasette_metadata`` from ``schema.sql``'s own comments.
+``pipelines.datasette_metadata`` from ``schema.sql``'s own comments; the dashboards
+(``/-/dashboards``, the ``datasette-dashboards`` plugin) come with it from
+``pipelines.dashboards``. A view of the schema that an older archive lacks is added to each
+connection as a TEMP view (``pipelines.views``), so the charts work on a read-only copy.
 """
 
 from __future__ import annotations
@@ -184,8 +187,9 @@ def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
     """Browse and query the archive in Datasette, read-only, at http://HOST:PORT/almodon.
 
     Tables and columns are described; canned queries: latest_articles, articles_by_day,
-    photo_agencies, changed_headlines, top_authors, and search when the index exists. Safe to
-    run while a crawl writes the same database.
+    photo_agencies, changed_headlines, top_authors, and search when the index exists.
+    Dashboards (charts) at /-/dashboards: archive and health. Safe to run while a crawl
+    writes the same database.
 
     Example: almodon serve --db data/almodon.db --port 8001
     """
@@ -199,7 +203,8 @@ def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
     warning = search_warning(db)
     if warning:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"Serving {db} read-only at http://{host}:{port}/{DB_NAME}", err=True)
+    click.echo(f"Serving {db} read-only at http://{host}:{port}/{DB_NAME}; "
+               f"dashboards at http://{host}:{port}/-/dashboards", err=True)
     serve(db, host=host, port=port)
 
 

@@ -116,6 +116,16 @@ def test_the_configuration_is_in_the_metadata_beside_the_canned_queries(archive_
     assert meta["databases"]["almodon"]["queries"]
 
 
+def _fields(spec) -> set[str]:
+    """Every ``field`` a Vega-Lite encoding (or facet) names, at any depth."""
+    if isinstance(spec, list):
+        return set().union(*map(_fields, spec)) if spec else set()
+    if not isinstance(spec, dict):
+        return set()
+    found = {spec["field"]} if isinstance(spec.get("field"), str) else set()
+    return found.union(*(_fields(v) for k, v in spec.items() if k != "transform"))
+
+
 def test_every_axis_and_tooltip_names_a_column_of_its_rows(archive_ds):
     config = archive_ds.plugin_config("datasette-dashboards")
     for slug, dashboard in config.items():
@@ -124,14 +134,11 @@ def test_every_axis_and_tooltip_names_a_column_of_its_rows(archive_ds):
             rows = chart_rows(archive_ds, slug, name)
             assert rows, (slug, name)
             columns = set(rows[0])
-            for fold in display.get("transform", []):
-                assert set(fold["fold"]) <= columns
-                columns |= set(fold["as"])
-            used = set()
-            for channel, enc in display["encoding"].items():
-                for e in enc if channel == "tooltip" else [enc]:
-                    used.add(e["field"])
-            assert used <= columns, (slug, name, used - columns)
+            for step in display.get("transform", []):  # fold, stack: their inputs and outputs
+                assert set(step.get("fold", [step.get("stack")])) <= columns, step
+                columns |= set(step["as"])
+            used = _fields({k: v for k, v in display.items() if k != "transform"})
+            assert used and used <= columns, (slug, name, used - columns)
 
 
 # -- archive ----------------------------------------------------------------------------------
@@ -139,6 +146,8 @@ def test_articles_per_week_per_section(archive_ds):
     got = chart_rows(archive_ds, "archive", "articles_per_week")
     want = Counter((monday(g.fields["published_date"]), g.fields["section"]) for g in SERVED)
     assert {(r["week"], r["section"]): r["articles"] for r in got} == dict(want)
+    assert all(date.fromisoformat(r["next_week"]) - date.fromisoformat(r["week"]) == timedelta(7)
+               for r in got)
     assert all(date.fromisoformat(r["week"]).weekday() == 0 for r in got)  # Mondays
     assert [r["week"] for r in got] == sorted(r["week"] for r in got)
 
