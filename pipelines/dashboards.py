@@ -45,6 +45,8 @@ _FIRST_DAY = ("coalesce(nullif(:since, ''), (SELECT date(max(substr(fetched_at, 
 _RUNS = ("SELECT id FROM crawl_runs WHERE substr(started_at, 1, 10) "
          "BETWEEN coalesce(nullif(:since, ''), '0000') AND coalesce(nullif(:until, ''), '9999') "
          f"ORDER BY id DESC LIMIT {HEALTH_RUNS}")
+#: The section filter's choices: the archive's sections (read from the index, at every page load).
+_SECTIONS = "SELECT DISTINCT section FROM articles WHERE section IS NOT NULL ORDER BY section"
 _HEALTH_SECTION = "(:section = '' OR p.section = :section)"
 _FIELD_LABEL = "CASE field WHEN 'paragraphs' THEN 'body' ELSE field END"
 _FIELD_LIST = ", ".join(f"'{f}'" for f in FILL_FIELDS)
@@ -116,8 +118,7 @@ def _archive(db: str) -> dict:
             "since": {"name": "Published from (Beirut day)", "type": "date"},
             "until": {"name": "Published to (Beirut day)", "type": "date"},
             "section": {"name": "Section", "type": "select", "db": db,
-                        "query": "SELECT DISTINCT section FROM articles "
-                                 "WHERE section IS NOT NULL ORDER BY section"},
+                        "query": _SECTIONS},
         },
         "charts": {
             "articles_per_week": {
@@ -242,8 +243,7 @@ def _health(db: str, *, degraded: bool) -> dict:
             "since": {"name": "Fetched from (UTC day)", "type": "date"},
             "until": {"name": "Fetched to (UTC day)", "type": "date"},
             "section": {"name": "Section", "type": "select", "db": db,
-                        "query": "SELECT DISTINCT coalesce(section, '(none)') FROM extractions "
-                                 "ORDER BY 1"},
+                        "query": _SECTIONS},
         },
         "charts": {
             "fill_per_day": {
