@@ -118,8 +118,10 @@ def pages_sql(window: str, periods: str = "1") -> str:
 
 def fields_sql(window: str, periods: str = "1", pages: str = "1") -> str:
     """SQL: per period and field, the pages whose field each layer filled (``layer`` NULL: the
-    field was empty). ``pages`` filters the counted pages (``p.section = :section``)."""
-    return (f"SELECT p.period, f.key AS field, f.value AS layer, count(*) AS pages\n"
+    field was empty), and the ``first`` page's id. ``pages`` filters the counted pages
+    (``p.section = :section``)."""
+    return (f"SELECT p.period, f.key AS field, f.value AS layer, count(*) AS pages,\n"
+            f"       min(p.id) AS first\n"
             f"FROM ({pages_sql(window, periods)}) p, json_each(p.fields) f\n"
             f"WHERE {pages}\nGROUP BY 1, 2, 3")
 
@@ -138,11 +140,11 @@ def fill_sql(window: str, periods: str = "1", pages: str = "1") -> str:
 
 def layers_sql(window: str, periods: str = "1", pages: str = "1") -> str:
     """SQL: per period, field and layer, its ``pages`` and ``share`` of the pages that have the
-    field (3 decimals), most used first."""
+    field (3 decimals), most used first (a tie: the layer of the earlier page first)."""
     return (f"SELECT period, field, layer, pages,\n"
             f"       round(1.0 * pages / sum(pages) OVER (PARTITION BY period, field), 3) AS share\n"
             f"FROM ({fields_sql(window, periods, pages)})\nWHERE layer IS NOT NULL\n"
-            f"ORDER BY period, field, pages DESC, layer")
+            f"ORDER BY period, field, pages DESC, first")
 
 
 # -- reading ----------------------------------------------------------------------------------
