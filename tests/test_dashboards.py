@@ -208,6 +208,25 @@ def test_the_fill_rate_per_run_shows_the_section_losing_its_captions(captions_lo
     assert everywhere[1, "captions"]["filled"] - everywhere[2, "captions"]["filled"] == len(changed)
 
 
+def test_the_fill_rate_per_day_shows_the_drop_on_the_day_of_the_crawl_that_met_it(
+        captions_lost, tmp_path):
+    """The same archive with its two crawls on two days (both ran today, within minutes)."""
+    db = _copy(captions_lost[0], tmp_path / "two-days.db")
+    before, after = "2026-05-03", "2026-05-04"
+    conn = sqlite3.connect(db)
+    with conn:
+        for run, day in ((1, before), (2, after)):
+            conn.execute("UPDATE extractions SET fetched_at = ? || substr(fetched_at, 11) "
+                         "WHERE run_id = ?", (day, run))
+    conn.close()
+    ds = make_datasette(db)
+    fills = _fills(chart_rows(ds, "health", "fill_per_day", section=SECTION), "day")
+    assert (fills[before, "captions"], fills[after, "captions"]) == (1.0, 0.0)
+    assert fills[before, "headline"] == fills[after, "headline"] == 1.0
+    assert _fills(chart_rows(ds, "health", "fill_per_day", section=SECTION, since=after),
+                  "day") == {k: v for k, v in fills.items() if k[0] == after}
+
+
 def test_the_health_charts_draw_the_numbers_almodon_health_prints(captions_lost):
     db, _ = captions_lost
     ds = make_datasette(db)
