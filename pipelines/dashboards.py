@@ -51,8 +51,10 @@ _HEALTH_SECTION = "(:section = '' OR p.section = :section)"
 _FIELD_LABEL = "CASE field WHEN 'paragraphs' THEN 'body' ELSE field END"
 _FIELD_LIST = ", ".join(f"'{f}'" for f in FILL_FIELDS)
 _FIELD_ORDER = [("body" if f == "paragraphs" else f) for f in FILL_FIELDS]
-#: The counts of ``crawl_runs`` the runs chart draws.
+#: The counts of ``crawl_runs`` the runs chart draws (and ``degraded`` when the archive has it).
 RUN_COUNTS = ("requests", "new", "updated", "skipped", "failed", "blocked")
+#: The reason under which the skipped chart shows a run's degraded versions.
+DEGRADED = "degraded (kept, not served)"
 
 _BEIRUT_DAY = "publication day (Beirut calendar)"
 #: An axis of counts: labels on whole numbers only.
@@ -217,7 +219,7 @@ def _skipped_query(degraded: bool) -> str:
            "FROM skips_by_reason s JOIN crawl_runs r ON r.id = s.run_id\n"
            f"WHERE s.run_id IN ({_RUNS})")
     if degraded:  # crawl_runs.degraded: versions kept but not served (the store's rule)
-        sql += ("\nUNION ALL\nSELECT id, started_at, 'degraded (kept, not served)', degraded\n"
+        sql += (f"\nUNION ALL\nSELECT id, started_at, '{DEGRADED}', degraded\n"
                 f"FROM crawl_runs WHERE degraded > 0 AND id IN ({_RUNS})")
     return sql + "\nORDER BY 1, 3"
 
@@ -228,6 +230,7 @@ def _health(db: str, *, degraded: bool) -> dict:
     latest = "{period} = (SELECT max(run_id) FROM extractions WHERE run_id IN (" + _RUNS + "))"
     day = _utc_day("day", _FETCH_DAY)
     what = "Skipped or degraded pages" if degraded else "Skipped pages"
+    counts = RUN_COUNTS + (("degraded",) if degraded else ())
     return {
         "title": "Extraction health",
         "description": (
@@ -303,21 +306,21 @@ def _health(db: str, *, degraded: bool) -> dict:
                 },
             },
             "runs": {
-                "title": "Per crawl run: requests, new, updated, skipped, failed, blocked",
+                "title": "Per crawl run: " + ", ".join(counts),
                 "db": db,
                 "query": ("SELECT id AS run_id, started_at, job, mode, status, "
-                          + ", ".join(RUN_COUNTS)
+                          + ", ".join(counts)
                           + f"\nFROM crawl_runs\nWHERE id IN ({_RUNS})\nORDER BY id"),
                 "library": "vega-lite",
                 "display": {
-                    "transform": [{"fold": list(RUN_COUNTS), "as": ["count", "n"]}],
+                    "transform": [{"fold": list(counts), "as": ["count", "n"]}],
                     "mark": {"type": "line", "point": True, "tooltip": True},
                     "encoding": {
                         "x": _run_axis(),
                         "y": {"field": "n", "type": "quantitative", "title": "pages (symlog scale)",
                               "scale": {"type": "symlog"}},
                         "color": {"field": "count", "type": "nominal", "title": "count",
-                                  "sort": list(RUN_COUNTS)},
+                                  "sort": list(counts)},
                         "tooltip": [{"field": "run_id", "title": "run"}, {"field": "started_at"},
                                     {"field": "job"}, {"field": "mode"}, {"field": "status"},
                                     {"field": "count"}, {"field": "n"}],
