@@ -15,8 +15,6 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from . import dashboards
-
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 #: The database's name in Datasette URLs: /almodon/articles, /almodon/headline_changes_query, …
 DB_NAME = "almodon"
@@ -253,14 +251,7 @@ def schema_descriptions(sql: str) -> tuple[dict[str, str], dict[str, dict[str, s
     return tables, columns
 
 
-def plugins(*, degraded: bool = False) -> dict:
-    """Plugin configuration: the archive and health dashboards (``/-/dashboards``), drawn by
-    ``datasette-dashboards`` from the SQL in ``pipelines.dashboards`` on database ``DB_NAME``.
-    ``degraded``: the archive counts degraded versions per run (``crawl_runs.degraded``)."""
-    return {"datasette-dashboards": dashboards.config(DB_NAME, degraded=degraded)}
-
-
-def build(*, search: bool = False, schema_sql: str | None = None, degraded: bool = False) -> dict:
+def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
     """The Datasette metadata dict for the archive (database ``DB_NAME``)."""
     sql = schema_sql if schema_sql is not None else SCHEMA_PATH.read_text(encoding="utf-8")
     described, column_comments = schema_descriptions(sql)
@@ -291,5 +282,15 @@ def build(*, search: bool = False, schema_sql: str | None = None, degraded: bool
         "source_url": "https://www.almodon.com/",
         "extra_css_urls": ["data:text/css," + quote(" ".join(CSS.split()))],
         "databases": {DB_NAME: {"description": DESCRIPTION, "tables": tables, "queries": queries}},
-        "plugins": plugins(degraded=degraded),
     }
+
+
+# -- dashboards -----------------------------------------------------------------------------
+def plugins(*, degraded: bool = False) -> dict:
+    """Plugin configuration, the metadata's ``plugins`` (beside the canned queries): the archive
+    and health dashboards (``/-/dashboards``), drawn by ``datasette-dashboards`` from the SQL in
+    ``pipelines.dashboards`` on database ``DB_NAME``. ``degraded``: the archive counts degraded
+    versions per run (``crawl_runs.degraded``)."""
+    from . import dashboards
+
+    return {"datasette-dashboards": dashboards.config(DB_NAME, degraded=degraded)}

@@ -149,10 +149,11 @@ def _columns(path: str | Path, table: str) -> set[str]:
 
 
 def metadata(path: str | Path, *, search: bool | None = None) -> dict:
-    """The Datasette metadata for the database at ``path`` (search wired when present; the
-    health dashboard charts degraded versions when ``crawl_runs`` counts them)."""
-    return datasette_metadata.build(search=has_search(path) if search is None else search,
-                                    degraded="degraded" in _columns(path, "crawl_runs"))
+    """The Datasette metadata for the database at ``path`` (search wired when present), with
+    the dashboards (the health one charts degraded versions when ``crawl_runs`` counts them)."""
+    meta = datasette_metadata.build(search=has_search(path) if search is None else search)
+    meta["plugins"] = datasette_metadata.plugins(degraded="degraded" in _columns(path, "crawl_runs"))
+    return meta
 
 
 def make_datasette(path: str | Path, *, search: bool | None = None,
@@ -187,11 +188,12 @@ def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
     """Browse and query the archive in Datasette, read-only, at http://HOST:PORT/almodon.
 
     Tables and columns are described; canned queries: latest_articles, articles_by_day,
-    photo_agencies, changed_headlines, top_authors, and search when the index exists.
-    Dashboards (charts) at /-/dashboards: archive and health. Safe to run while a crawl
-    writes the same database.
+    photo_agencies, changed_headlines, top_authors, and search when the index exists. Safe to
+    run while a crawl writes the same database.
 
     Example: almodon serve --db data/almodon.db --port 8001
+
+    Dashboards (charts): http://HOST:PORT/-/dashboards (archive, health).
     """
     try:
         check_archive(db)
