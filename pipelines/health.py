@@ -98,12 +98,16 @@ def exit_code(report: dict) -> int:
 # -- the statements (shared with the health dashboard) -----------------------------------------
 #: The period of each window: a crawl run, or the UTC day of the fetch.
 PERIODS = {"run": "e.run_id", "day": "substr(e.fetched_at, 1, 10)"}
+#: Pages of the live site only: a backfill run's pages (job 'backfill') are old captures (old
+#: layouts, capture days), not news of today's markup.
+LIVE = "(run_id IS NULL OR run_id NOT IN (SELECT id FROM crawl_runs WHERE job = 'backfill'))"
 
 
 def pages_sql(window: str, periods: str = "1") -> str:
     """SQL: the pages of each period of ``window`` (``run`` or ``day``), each once per period,
     as last processed in it (an alias URL processed twice in a run, or a page re-visited by two
-    runs in a day, counts once): ``id, run_id, url, section, day, period, outcome, fields``.
+    runs in a day, counts once), from the live site (:data:`LIVE`): ``id, run_id, url, section,
+    day, period, outcome, fields``.
     ``periods`` picks the periods: a condition on ``{period}`` (``"{period} IN (1, 2)"``),
     applied before the pages are counted once, so SQLite reads only those periods' rows."""
     period = PERIODS[window]
@@ -112,7 +116,7 @@ def pages_sql(window: str, periods: str = "1") -> str:
             f"         substr(e.fetched_at, 1, 10) AS day, {period} AS period, e.outcome, e.fields,\n"
             f"         row_number() OVER (PARTITION BY {period}, e.url ORDER BY e.id DESC) AS last\n"
             f"  FROM extractions e\n"
-            f"  WHERE {period} IS NOT NULL AND {periods.format(period=period)})\n"
+            f"  WHERE {period} IS NOT NULL AND {LIVE} AND {periods.format(period=period)})\n"
             f"WHERE last = 1")
 
 
@@ -158,7 +162,8 @@ def _page(row) -> _Page:
 def _by_run(conn, limit: int) -> dict[int, list[_Page]]:
     """The last runs that extracted pages, newest first."""
     ids = [r[0] for r in conn.execute(
-        "SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL ORDER BY run_id DESC LIMIT ?",
+        f"SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL AND {LIVE} "
+        "ORDER BY run_id DESC LIMIT ?",
         (limit,))]
     return _pages(conn, "run", ids, key=lambda page: page.run_id)
 
@@ -166,7 +171,8 @@ def _by_run(conn, limit: int) -> dict[int, list[_Page]]:
 def _by_day(conn, limit: int) -> dict[str, list[_Page]]:
     """The last days (UTC, of the fetch) with extracted pages, newest first."""
     days = [r[0] for r in conn.execute(
-        "SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions ORDER BY d DESC LIMIT ?", (limit,))]
+        f"SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions WHERE {LIVE} "
+        "ORDER BY d DESC LIMIT ?", (limit,))]
     return _pages(conn, "day", days, key=lambda page: page.day)
 
 
