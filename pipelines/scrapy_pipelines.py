@@ -119,11 +119,14 @@ class RunLedger:
             "new": stats.get_value("almodon/new", 0),
             "updated": stats.get_value("almodon/updated", 0),
             "unchanged": stats.get_value("almodon/unchanged", 0),
+            "earlier": stats.get_value("almodon/earlier", 0),
+            "reextracted": stats.get_value("almodon/reextracted", 0),
+            "degraded": stats.get_value("almodon/degraded", 0),
             "blocked": self.blocked,
             "skipped_reasons": dict(self.skipped),
             "failed_reasons": dict(self.failed),
         }
-        stored = counts["new"] + counts["updated"] + counts["unchanged"]
+        stored = sum(counts[k] for k in ("new", "updated", "unchanged", "earlier", "reextracted", "degraded"))
         fetched_ok = stats.get_value("downloader/response_status_count/200", 0)
         if self.blocked and not fetched_ok:
             status, code = "blocked", EXIT_BLOCKED
@@ -218,7 +221,7 @@ class NormalisePipeline(_Step):
 
 
 class StorePipeline(_Step):
-    """Upsert into SQLite through the run's Store; count new / updated / unchanged."""
+    """Upsert into SQLite through the run's Store; count each outcome of ``Store.upsert``."""
 
     def process_item(self, item):
         ledger = self.ledger

@@ -12,7 +12,7 @@ from golden import goldens
 
 from pipelines import records
 from pipelines.extract import extract
-from pipelines.store import MIGRATIONS, Store
+from pipelines.store import MIGRATIONS, Store, paragraphs_computed
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_paragraphs_column_is_exactly_the_json_of_the_paragraphs(tmp_path, recor
     what the store used to write (json.dumps, ensure_ascii=False)."""
     rec = records.normalise({**record, "paragraphs": paragraphs})
     with Store(tmp_path / "a.db") as store:
-        assert store.paragraphs_computed
+        assert paragraphs_computed(store.conn)
         store.upsert(rec)
         got = store.conn.execute("SELECT paragraphs, body FROM articles").fetchone()
     assert got[0] == json.dumps(rec["paragraphs"], ensure_ascii=False, sort_keys=True)
@@ -169,7 +169,7 @@ def test_stored_paragraphs_are_migrated_to_the_computed_column_without_a_change(
     rows = [("\n\n".join(p), json.dumps(p, ensure_ascii=False)) for p in TRICKY_PARAGRAPHS]
     _v4_archive(tmp_path / "old.db", rows)
     with Store(tmp_path / "old.db") as store:
-        assert store.paragraphs_computed
+        assert paragraphs_computed(store.conn)
         got = [tuple(r) for r in store.conn.execute("SELECT body, paragraphs FROM articles ORDER BY id")]
     assert got == rows
 
@@ -180,8 +180,26 @@ def test_paragraphs_that_differ_from_the_body_stay_stored(tmp_path, record):
     rows = [("a\n\nb", '["a", "b"]'), ("a b", '["a", "b"]')]
     _v4_archive(tmp_path / "old.db", rows)
     with Store(tmp_path / "old.db") as store:
-        assert not store.paragraphs_computed
+        assert not paragraphs_computed(store.conn)
         assert [tuple(r) for r in store.conn.execute("SELECT body, paragraphs FROM articles ORDER BY id")] == rows
         assert store.upsert(record) == "new"
         assert json.loads(store.conn.execute("SELECT paragraphs FROM articles WHERE url = ?",
                                              (record["url"],)).fetchone()[0]) == record["paragraphs"]
+
+
+def test_article_columns_come_from_the_schema_not_from_the_code(tmp_path, record):
+    """A column added to ``articles`` (as a migration would) is filled from the record field of
+    the same name with no change to the store's code; one the record lacks keeps its default."""
+    db = tmp_path / "a.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE articles ADD COLUMN dateline TEXT")
+    conn.execute("ALTER TABLE articles ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        store.upsert({**record, "dateline": "بيروت"})
+        row = store.conn.execute("SELECT dateline, reviewed, headline FROM articles").fetchone()
+        assert tuple(row) == ("بيروت", 0, record["headline"])
+        store.upsert({**record, "headline": record["headline"] + "!"})  # no dateline now: NULL again
+        assert store.conn.execute("SELECT dateline FROM articles").fetchone()[0] is None
