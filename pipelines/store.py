@@ -28,6 +28,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (3, "videos (new table only)", ""),
     # A view whose definition changed is dropped; schema.sql, applied next, re-creates it.
     (4, "article_list: authors in byline order, section name, tags", "DROP VIEW IF EXISTS article_list"),
+    (5, "archive_captures, backfill_cursors, discovered_urls (new tables only)", ""),
 )
 #: Fields whose change makes a new version (what a reader of the article would notice).
 CONTENT_FIELDS = (
