@@ -29,7 +29,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.backfill import state
-from pipelines.backfill.captures import WAYBACK_FIELDS, Capture, Planner, parse_cc_index, parse_cdx_json
+from pipelines.backfill.captures import (
+    WAYBACK_FIELDS,
+    Capture,
+    Planner,
+    parse_cc_index,
+    parse_cdx_json,
+)
 from pipelines.extract import urls
 from pipelines.store import Store
 from scrapers import signals
@@ -60,7 +66,7 @@ class BackfillSpider(scrapy.Spider):
     def __init__(self, source: str = "wayback", since: str | None = None, until: str | None = None,
                  endpoint: str | None = None, data_endpoint: str | None = None, crawl: str | None = None,
                  limit: str | int | None = None, dry_run: str | bool = False, url: str = DEFAULT_URL_PATTERN,
-                 page_size: str | int = CDX_PAGE_SIZE, **kwargs) -> None:
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         if source not in SOURCES:
             raise ValueError(f"source={source!r}: expected one of {', '.join(SOURCES)}")
@@ -72,7 +78,6 @@ class BackfillSpider(scrapy.Spider):
         self.limit = int(limit) if limit not in (None, "") else None
         self.dry_run = dry_run in (True, "1", "true", "True", "yes")
         self.pattern = url
-        self.page_size = int(page_size)
         self.extra_hosts: tuple[str, ...] = ()
         self.urls: list[str] = []
         self.scheduled = 0
@@ -112,6 +117,10 @@ class BackfillSpider(scrapy.Spider):
         if self.until:
             out["to"] = self.until.strftime("%Y%m%d") + "235959"
         return out
+
+    @property
+    def page_size(self) -> int:
+        return self.settings.getint("ALMODON_BACKFILL_PAGE_SIZE", CDX_PAGE_SIZE)
 
     @property
     def limited(self) -> bool:
