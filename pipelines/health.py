@@ -135,7 +135,7 @@ def _conflicts_by_field(conn, ids: list[int]) -> dict[int, dict]:
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
         f"""SELECT e.run_id, e.url, CASE WHEN e.conflicts > 0 THEN
-                   (SELECT json_extract(v.record, '$.conflicts') FROM article_versions v
+                   (SELECT v.conflicts FROM article_versions v
                      JOIN articles a ON a.id = v.article_id
                      WHERE a.url = e.url AND v.fetched_at <= e.fetched_at
                      ORDER BY v.version DESC LIMIT 1) END

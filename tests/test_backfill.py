@@ -342,3 +342,15 @@ def test_planner_canonicalises_eras_and_skips_what_is_held():
     assert planner.decide(cap("http://almodon.com/politics", "20160402000000")).verdict == "not_article"
     assert planner.decide(cap("http://example.org/a", "20160402000000")).verdict == "offsite"
     assert planner.counts == {"fetch": 1, "duplicate_digest": 2, "held": 1, "not_article": 1, "offsite": 1}
+
+
+def test_coverage_counts_articles_known_only_from_web_archives(wayback):
+    from pipelines.backfill.coverage import coverage
+
+    conn = sqlite3.connect(f"file:{wayback['db']}?mode=ro", uri=True)
+    report = coverage(conn)
+    conn.close()
+    rows = {(r["month"], r["section"]): (r["stored"], r["archive_only"]) for r in report["rows"]}
+    assert rows == {("2015-02", "culture"): (1, 1), ("2016-03", "politics"): (1, 1), ("2025-06", "politics"): (1, 1)}
+    sources = {r[0] for r in query(wayback["db"], "SELECT DISTINCT source FROM article_versions")}
+    assert sources == {"wayback"}

@@ -64,7 +64,9 @@ def clean(tmp_path_factory):
     return _crawl_twice(tmp_path_factory, "clean", strip_section=None)[0]
 
 
-def test_the_stripped_pages_were_re_visited_as_updates(captions_lost):
+def test_the_stripped_pages_were_re_visited_as_degraded(captions_lost):
+    """Pages that lost their captions are worse than stored: kept as degraded versions (not
+    shown), and still extracted and logged, so health sees the drop."""
     db, changed = captions_lost
     conn = sqlite3.connect(db)
     try:
@@ -72,7 +74,7 @@ def test_the_stripped_pages_were_re_visited_as_updates(captions_lost):
     finally:
         conn.close()
     assert {url for url, _ in rows} == {g.expected["url"] for g in SERVED}
-    assert {url for url, outcome in rows if outcome == "updated"} == set(changed)
+    assert {url for url, outcome in rows if outcome == "degraded"} == set(changed)
 
 
 def test_a_section_losing_its_captions_is_flagged_with_its_pages(captions_lost):

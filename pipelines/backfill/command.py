@@ -105,7 +105,7 @@ def backfill_cmd(source: str, db: str, since: str | None, until: str | None, cra
         sys.exit(EXIT_LOCKED)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     summary = {k.split("/", 1)[1]: v for k, v in sorted(stats.items()) if k.startswith("backfill/")}
-    summary.update({k: stats.get(f"almodon/{k}", 0) for k in ("new", "updated", "unchanged")})
+    summary.update({k: stats.get(f"almodon/{k}", 0) for k in ("new", "updated", "earlier", "degraded", "unchanged")})
     click.echo(json.dumps({"run_id": stats.get("almodon/run_id"), "status": stats.get("almodon/status"),
                            **summary}, ensure_ascii=False, indent=2))
     sys.exit(int(stats.get("almodon/exit_code") or (1 if process.bootstrap_failed else 0)))

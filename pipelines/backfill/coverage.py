@@ -4,7 +4,7 @@ archive holds. Read-only, from the database alone:
 - ``named``: article URLs the site's sitemaps, listings, feeds and home page named to a crawl
   (``discovered_urls``), one per article (a numeric link that redirects counts as its target);
 - ``stored``: articles stored; ``archive_only``: of those, known only from web archives
-  (every extraction of it came from a backfill run);
+  (every stored version came from the Wayback Machine or Common Crawl);
 - ``dead``: named URLs that answered 404/410 (or a soft 404) and are not stored;
 - ``missing``: named URLs neither stored nor dead: what a crawl (``-a url=…``) or a backfill
   should fetch next.
@@ -42,8 +42,8 @@ def coverage(conn: sqlite3.Connection) -> dict:
         conn, "SELECT url, section, published_date FROM articles")}
     aliases = dict(_rows(conn, "SELECT al.url, a.url FROM article_aliases al JOIN articles a ON a.id = al.article_id"))
     archive_only = {r[0] for r in _rows(
-        conn, "SELECT e.url FROM extractions e JOIN crawl_runs r ON r.id = e.run_id "
-              "GROUP BY e.url HAVING sum(r.job != 'backfill') = 0")}
+        conn, "SELECT a.url FROM articles a JOIN article_versions v ON v.article_id = a.id "
+              "GROUP BY a.id HAVING sum(v.source NOT IN ('wayback', 'commoncrawl')) = 0")}
     marks = ", ".join("?" for _ in DEAD)
     dead = {urls.canonicalize(u) for (u,) in _rows(
         conn, f"SELECT DISTINCT url FROM skipped_pages WHERE reason IN ({marks})", *DEAD)}
