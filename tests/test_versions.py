@@ -156,3 +156,100 @@ def test_captures_arriving_in_any_order_give_the_same_changes(tmp_path, record):
                        ("2021-01-01T00:00:00Z", h[1], h[3], '["headline"]'),
                        ("2024-01-01T00:00:00Z", h[3], h[4], '["headline"]')]
     assert shown == h[4]
+
+
+# -- re-extraction: a newer extractor reading old captures is not a change on the site ----------
+def test_reextractions_are_not_site_changes(tmp_path, record):
+    """Crawled by extractor 1 at t1 and t2 (the site retitled the article in between), then a
+    reparse by extractor 2 that reads every headline differently: each capture gets a
+    re-extraction version, the one real change stays the only one in the views, and the next
+    crawl by extractor 2 compares with extractor 2's reading."""
+    def by(rec: dict, made_by: str, suffix: str = "") -> dict:
+        return {**retitled(rec, suffix), "extractor_version": made_by}
+
+    site2 = retitled(record, " (محدّث)")
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(by(record, "1"), fetched_at="2024-01-01T00:00:00Z")
+        store.upsert(by(site2, "1"), fetched_at="2024-02-01T00:00:00Z")
+        for rec, when in ((record, "2024-01-01T00:00:00Z"), (site2, "2024-02-01T00:00:00Z")):
+            assert store.upsert(by(rec, "2", " - المدن"), fetched_at=when, source="reparse") in {"earlier", "updated"}
+        got = store.versions(record["url"])
+        assert [(v["fetched_at"], v["extractor_version"], v["reextraction"]) for v in got] == [
+            ("2024-01-01T00:00:00Z", "1", 0), ("2024-01-01T00:00:00Z", "2", 1),
+            ("2024-02-01T00:00:00Z", "1", 0), ("2024-02-01T00:00:00Z", "2", 1)]
+        (change,) = store.conn.execute("SELECT * FROM headline_changes").fetchall()
+        assert change["changes"] == 1 and change["first_headline"] == record["headline"]
+        assert change["latest_headline"] == site2["headline"] + " - المدن"  # the newest reading
+        assert [tuple(r) for r in store.conn.execute(
+            "SELECT previous_headline, headline FROM article_changes")] == [(record["headline"], site2["headline"])]
+        # the next crawl by extractor 2: unchanged against extractor 2's reading of t2
+        assert store.upsert(by(site2, "2", " - المدن"), fetched_at="2024-03-01T00:00:00Z") == "unchanged"
+        site3 = retitled(record, " (ثالث)")
+        assert store.upsert(by(site3, "2", " - المدن"), fetched_at="2024-04-01T00:00:00Z") == "updated"
+        assert [tuple(r) for r in store.conn.execute(
+            "SELECT previous_headline, headline FROM article_changes ORDER BY version")] == [
+            (record["headline"], site2["headline"]),
+            (site2["headline"] + " - المدن", site3["headline"] + " - المدن")]
+        assert store.conn.execute("SELECT changes FROM headline_changes").fetchone()[0] == 2
+        made = store.conn.execute("SELECT extractor_version, outcome FROM extractions ORDER BY id").fetchall()
+        assert [tuple(r) for r in made] == [("1", "new"), ("1", "updated"), ("2", "earlier"),
+                                            ("2", "updated"), ("2", "unchanged"), ("2", "updated")]
+
+
+def test_a_record_without_an_extractor_version_gets_the_current_one(tmp_path, record):
+    from pipelines.extract.version import EXTRACTOR_VERSION
+
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(record)
+        assert store.versions(record["url"])[0]["extractor_version"] == EXTRACTOR_VERSION
+        assert store.conn.execute("SELECT extractor_version FROM extractions").fetchone()[0] == EXTRACTOR_VERSION
+
+
+@pytest.fixture(scope="module")
+def retitled_archive(tmp_path_factory):
+    """The replica crawled, one article retitled on the site and crawled again (a real change)."""
+    from urllib.parse import urlsplit
+
+    from conftest import run_crawl
+    from replica.server import Replica
+    from test_views import NEW_HEADLINE, RETITLED, _edited_page
+
+    db = tmp_path_factory.mktemp("reext") / "a.db"
+    with Replica(port=0) as rep:
+        assert run_crawl(rep.base_url, db).returncode == 0
+        rep.set_page(urlsplit(RETITLED.url).path, _edited_page(RETITLED, RETITLED.fields["headline"], NEW_HEADLINE),
+                     "text/html; charset=utf-8")
+        assert run_crawl(rep.base_url, db, args={"url": RETITLED.url}).returncode == 0
+    return db
+
+
+def test_reparse_by_a_bumped_extractor_adds_no_headline_change(retitled_archive, monkeypatch):
+    """End to end on the replica: a reparse by a newer extractor version whose headlines differ
+    (it appends the outlet's name) records re-extractions; headline_changes keeps its one row."""
+    from conftest import query
+
+    from pipelines import jobs, process
+    from pipelines.extract import version
+
+    db = retitled_archive
+    before = [tuple(r) for r in query(db, "SELECT article_id, first_headline, changes FROM headline_changes")]
+    assert len(before) == 1
+    articles = query(db, "SELECT count(*) FROM articles")[0][0]
+    real = process.extract_record
+
+    def newer(page, extra_hosts=()):
+        return {**(rec := real(page, extra_hosts)), "headline": rec["headline"] + " - المدن"}
+
+    monkeypatch.setattr(version, "EXTRACTOR_VERSION", "2099.1")
+    monkeypatch.setattr(process, "extract_record", newer)
+    counts = jobs.reparse(db, workers=1)
+    assert counts["status"] == "ok" and counts.get("new", 0) == 0
+    after = [tuple(r) for r in query(db, "SELECT article_id, first_headline, changes FROM headline_changes")]
+    assert after == before
+    assert query(db, "SELECT count(*) FROM article_changes")[0][0] == 1
+    # every article now shows the newer reading, each through a re-extraction version
+    assert query(db, "SELECT count(*) FROM articles WHERE headline LIKE '% - المدن'")[0][0] == articles
+    reext = query(db, "SELECT source, extractor_version, count(*) FROM article_versions WHERE reextraction = 1 "
+                      "GROUP BY 1, 2")
+    assert [tuple(r) for r in reext] == [("reparse", "2099.1", articles + 1)]  # +1: both captures of the retitled
+    assert query(db, "SELECT count(*) FROM extractions WHERE extractor_version = '2099.1'")[0][0] >= articles
