@@ -244,9 +244,13 @@ def test_commoncrawl_end_to_end(commoncrawl):
     versions = query(db, "SELECT v.fetched_at, v.headline FROM article_versions v JOIN articles a "
                          "ON a.id = v.article_id WHERE a.url = ? ORDER BY v.version", REC)
     assert [v["headline"] for v in versions] == [C["reconstruction"]["headline"], C["changed"]]
-    # the numeric and dated captures of one article: one article, one version
-    assert query(db, "SELECT count(*) FROM article_versions v JOIN articles a ON a.id = v.article_id "
-                     "WHERE a.url = ?", TALKS)[0][0] == 1
+    # the numeric and dated captures of one article: one article; the earlier capture (listed
+    # second) becomes version 1 and, being identical, shows no change (Store.upsert's rule)
+    talks = query(db, "SELECT v.version, v.fetched_at, v.content_hash FROM article_versions v JOIN articles a "
+                      "ON a.id = v.article_id WHERE a.url = ? ORDER BY v.version", TALKS)
+    assert [v["fetched_at"] for v in talks] == ["2016-03-28T10:15:00Z", "2016-04-01T00:00:00Z"]
+    assert len({v["content_hash"] for v in talks}) == 1
+    assert not query(db, "SELECT * FROM article_changes WHERE url = ?", TALKS)
     # every record fetched as a byte range of its WARC file, one 429 honoured first
     statuses = [s for _, s in commoncrawl["after_first"] if _ != "/robots.txt"]
     assert statuses[0] == 429 and statuses.count(206) == 4 and len(commoncrawl["ranges"]) == 4
