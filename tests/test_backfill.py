@@ -173,8 +173,9 @@ def test_killed_run_resumes_at_its_checkpoint(tmp_path):
                 if not wb.held or not db.exists():
                     return False
                 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-                try:
-                    return conn.execute("SELECT count(*) FROM backfill_cursors").fetchone()[0] > 0
+                try:  # a checkpoint written, and the three answered captures stored
+                    return (conn.execute("SELECT count(*) FROM backfill_cursors").fetchone()[0] > 0
+                            and conn.execute("SELECT count(*) FROM archive_captures").fetchone()[0] == 3)
                 except sqlite3.OperationalError:
                     return False
                 finally:
@@ -358,3 +359,43 @@ def test_coverage_counts_articles_known_only_from_web_archives(wayback):
     assert rows == {("2015-02", "culture"): (1, 1), ("2016-03", "politics"): (1, 1), ("2025-06", "politics"): (1, 1)}
     sources = {r[0] for r in query(wayback["db"], "SELECT DISTINCT source FROM article_versions")}
     assert sources == {"wayback"}
+
+
+def test_limit_caps_the_captures_of_a_run_and_the_next_run_goes_on(tmp_path):
+    db = tmp_path / "archive.db"
+    with FakeWayback(C["snapshots"]) as wb:
+        first = backfill(db, "--source", "wayback", "--endpoint", wb.base_url, "--limit", "2")
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert len(wayback_captures(wb.log)) == 2 and json.loads(first.stdout)["captures/over_limit"] >= 1
+        second = backfill(db, "--source", "wayback", "--endpoint", wb.base_url)
+        assert second.returncode == 0, second.stderr[-3000:]
+        fetched = wayback_captures(wb.log)
+    assert len(fetched) == len(set(fetched)) == 5
+    assert query(db, "SELECT count(*) FROM archive_captures")[0][0] == 5
+
+
+def test_a_second_job_on_the_database_exits_2(tmp_path):
+    from pipelines.lock import db_lock
+
+    db = tmp_path / "archive.db"
+    with FakeWayback(C["snapshots"]) as wb, db_lock(db):
+        result = backfill(db, "--source", "wayback", "--endpoint", wb.base_url)
+        assert result.returncode == 2 and "another job" in result.stderr
+        assert not [p for p, _ in wb.log]  # not even the listing was asked for
+
+
+def test_every_capture_failing_is_not_an_ok(tmp_path):
+    with FakeWayback(C["snapshots"]) as wb:
+        listing = wb.answer
+
+        def answer(path, headers):
+            if path.startswith("/web/"):
+                return 500, {"Content-Type": "text/plain"}, b"oops"
+            return listing(path, headers)
+
+        wb.answer = answer
+        result = backfill(tmp_path / "a.db", "--source", "wayback", "--endpoint", wb.base_url,
+                          "-s", "RETRY_TIMES=0")
+    assert result.returncode == 1 and "no capture could be fetched" in result.stderr
+    (run,) = query(tmp_path / "a.db", "SELECT failed, failed_reasons FROM crawl_runs")
+    assert run["failed"] == 5 and json.loads(run["failed_reasons"]) == {"archive_http_500": 5}

@@ -108,4 +108,8 @@ def backfill_cmd(source: str, db: str, since: str | None, until: str | None, cra
     summary.update({k: stats.get(f"almodon/{k}", 0) for k in ("new", "updated", "earlier", "degraded", "unchanged")})
     click.echo(json.dumps({"run_id": stats.get("almodon/run_id"), "status": stats.get("almodon/status"),
                            **summary}, ensure_ascii=False, indent=2))
-    sys.exit(int(stats.get("almodon/exit_code") or (1 if process.bootstrap_failed else 0)))
+    code = int(stats.get("almodon/exit_code") or (1 if process.bootstrap_failed else 0))
+    if code == 0 and stats.get("backfill/captures/fetch") and not stats.get("backfill/captures/fetched"):
+        click.echo("almodon: no capture could be fetched (see failed_reasons in crawl_runs)", err=True)
+        code = 1  # the listing answered, every capture failed: not an "ok"
+    sys.exit(code)
