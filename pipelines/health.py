@@ -91,6 +91,9 @@ def exit_code(report: dict) -> int:
 
 # -- reading ----------------------------------------------------------------------------------
 _COLUMNS = "run_id, url, coalesce(section, '(none)'), substr(fetched_at, 1, 10), outcome, fields"
+#: Pages of the live site only: a backfill's pages are old captures (old layouts, capture days),
+#: not news of today's markup.
+_LIVE = "(run_id IS NULL OR run_id NOT IN (SELECT id FROM crawl_runs WHERE job = 'backfill'))"
 
 
 def _page(row) -> _Page:
@@ -100,7 +103,7 @@ def _page(row) -> _Page:
 def _by_run(conn, limit: int) -> dict[int, list[_Page]]:
     """The last runs that extracted pages, newest first."""
     ids = [r[0] for r in conn.execute(
-        "SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL ORDER BY run_id DESC LIMIT ?",
+        f"SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL AND {_LIVE} ORDER BY run_id DESC LIMIT ?",
         (limit,))]
     return _last_seen(conn, "run_id", ids, key=lambda page: page.run_id)
 
@@ -108,7 +111,8 @@ def _by_run(conn, limit: int) -> dict[int, list[_Page]]:
 def _by_day(conn, limit: int) -> dict[str, list[_Page]]:
     """The last days (UTC, of the fetch) with extracted pages, newest first."""
     days = [r[0] for r in conn.execute(
-        "SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions ORDER BY d DESC LIMIT ?", (limit,))]
+        f"SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions WHERE {_LIVE} ORDER BY d DESC LIMIT ?",
+        (limit,))]
     return _last_seen(conn, "substr(fetched_at, 1, 10)", days, key=lambda page: page.day)
 
 
@@ -117,7 +121,8 @@ def _last_seen(conn, column: str, values: list, key) -> dict:
     two runs in a day) counts once, as last seen."""
     groups: dict = {v: {} for v in values}
     marks = ",".join("?" * len(values))
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM extractions WHERE {column} IN ({marks}) ORDER BY id", values):
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM extractions WHERE {column} IN ({marks}) AND {_LIVE} ORDER BY id",
+                            values):
         page = _page(row)
         groups[key(page)][page.url] = page
     return {v: list(pages.values()) for v, pages in groups.items()}
