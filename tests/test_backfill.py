@@ -442,3 +442,32 @@ def test_health_reads_the_live_site_only_after_a_backfill(crawled_then_backfille
     assert result.returncode == 0, result.stdout[:2000]  # old captures are no baseline for today's crawl
     assert [r["run_id"] for r in report["runs"]] == [1]
     assert [d["day"] for d in report["days"]] == [report["runs"][0]["started_at"][:10]]
+
+
+def test_planner_learns_redirects_and_raw_pages_from_the_database(tmp_path):
+    from pipelines.store import Store
+
+    dated = "https://www.almodon.com/politics/2016/03/27/x"
+    with Store(tmp_path / "a.db") as store:
+        store.conn.execute("INSERT INTO discovered_urls (url, redirects_to, first_seen_at, last_seen_at) "
+                           "VALUES ('https://www.almodon.com/politics/articles/31337', ?, 'x', 'x')", (dated,))
+        store.add_raw(url="https://www.almodon.com/politics/2016/3/27/x", fetch_url=None, warc_file="f", offset=0,
+                      length=1, fetched_at="2016-04-01T00:00:00Z", status=200, content_type=None, sha256="s",
+                      run_id=None)
+        store.conn.commit()
+        planner = Planner.from_db(store.conn)
+    numeric = planner.decide(Capture("wayback", "http://almodon.com/Politics/Articles/31337", "20160328000000"))
+    assert (numeric.verdict, numeric.url) == ("fetch", dated)
+    held = planner.decide(Capture("wayback", "http://almodon.com/politics/2016/03/27/x", "20160401000000"))
+    assert held.verdict == "held"
+
+
+def test_a_listed_redirect_teaches_the_alias_without_a_fetch():
+    planner = Planner()
+    dated = "https://www.almodon.com/politics/2016/03/27/x"
+    moved = Capture("commoncrawl", "http://almodon.com/Politics/Articles/31337", "20160301000000", "R", 301,
+                    filename="f", offset=0, length=1, redirect="https://www.almodon.com/politics/2016/3/27/x")
+    assert planner.decide(moved).verdict == "redirect"
+    later = planner.decide(Capture("commoncrawl", "http://almodon.com/Politics/Articles/31337", "20160302000000",
+                                   "P", 200, filename="f", offset=1, length=1))
+    assert (later.verdict, later.url) == ("fetch", dated)

@@ -34,6 +34,7 @@ class Capture:
     filename: str | None = None  # Common Crawl: WARC file, offset and length of the record
     offset: int | None = None
     length: int | None = None
+    redirect: str | None = None  # Common Crawl lists where a 3xx capture pointed
 
     @property
     def captured_at(self) -> str:
@@ -136,6 +137,7 @@ def _capture(source: str, rec: dict) -> Capture | None:
         status=_int(rec.get("statuscode") or rec.get("status")),
         mime=rec.get("mimetype") or rec.get("mime"),
         filename=rec.get("filename"), offset=_int(rec.get("offset")), length=_int(rec.get("length")),
+        redirect=rec.get("redirect") if isinstance(rec.get("redirect"), str) else None,
     )
     if source == "commoncrawl" and (not capture.filename or capture.offset is None or not capture.length):
         return None
@@ -155,7 +157,7 @@ def _rows(conn: sqlite3.Connection, sql: str) -> list:
 
 @dataclass(frozen=True)
 class Decision:
-    verdict: str  # fetch | not_article | offsite | not_ok | held | duplicate_digest
+    verdict: str  # fetch | not_article | offsite | not_ok | redirect | held | duplicate_digest
     capture: Capture
     url: str | None = None  # canonical article URL (aliases resolved)
     section: str | None = None
@@ -179,8 +181,11 @@ class Planner:
         captures, and the alias → article URL map."""
         digests = {r[0] for r in _rows(conn, "SELECT digest FROM archive_captures WHERE digest IS NOT NULL")}
         held = {(r[0], r[1]) for r in _rows(conn, "SELECT url, captured_at FROM archive_captures")}
-        held |= {(r[0], r[1]) for r in _rows(conn, "SELECT url, fetched_at FROM raw_pages")}
-        aliases = dict(_rows(conn, "SELECT al.url, a.url FROM article_aliases al JOIN articles a ON a.id = al.article_id"))
+        held |= {(urls.canonicalize(r[0]) or r[0], r[1]) for r in _rows(conn, "SELECT url, fetched_at FROM raw_pages")}
+        # numeric / GUID URLs the site redirected to a dated one (seen by a crawl), then the
+        # aliases of stored articles
+        aliases = dict(_rows(conn, "SELECT url, redirects_to FROM discovered_urls WHERE redirects_to IS NOT NULL"))
+        aliases.update(_rows(conn, "SELECT al.url, a.url FROM article_aliases al JOIN articles a ON a.id = al.article_id"))
         return cls(digests=digests, held=held, aliases=aliases)
 
     def decide(self, capture: Capture) -> Decision:
@@ -198,6 +203,11 @@ class Planner:
             return Decision("offsite", capture)
         if info.kind != "article":
             return Decision("not_article", capture, section=info.section)
+        if capture.status in (301, 302, 303, 307, 308) and capture.redirect:
+            target = urls.classify(capture.redirect)
+            if target.kind == "article" and target.key != info.key:  # numeric/GUID -> dated: an alias
+                self.aliases.setdefault(info.canonical, self.aliases.get(target.canonical, target.canonical))
+            return Decision("redirect", capture, info.canonical, info.section)
         if capture.status not in (None, 200):
             return Decision("not_ok", capture, info.canonical, info.section)
         url = self.aliases.get(info.canonical, info.canonical)
