@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS article_versions (
     base_id           INTEGER,                          -- the earlier version it was compared with
     body_chars        INTEGER NOT NULL DEFAULT 0,       -- characters of the body
     conflicts         TEXT NOT NULL DEFAULT '[]',       -- JSON: the record's conflicts
-    record_z          BLOB,                             -- zlib of the JSON record (pipelines.versions.unpack)
+    record_z          BLOB,                             -- zlib of the JSON record (pipelines.versions.record_of)
     UNIQUE (article_id, version)
 );
 

@@ -52,8 +52,12 @@ TABLES: dict[str, str] = {
     "articles_per_day": "Articles per Beirut calendar day per section.",
     "photos_per_agency": "Images per photo agency (credits normalised: AFP, Reuters, Getty, …).",
     "skips_by_reason": "Pages a crawl fetched but did not store, per run and reason.",
-    "headline_changes": "Articles whose headline changed after the archive first stored them.",
-    "article_changes": "Every recorded change: one row per version after the first.",
+    "headline_changes": "Articles whose headline the site changed after the archive first stored "
+                        "them (re-extractions and degraded versions left out).",
+    "article_changes": "Every change the site made: one row per such version (re-extractions and "
+                       "degraded versions left out).",
+    "degraded_versions": "Captures worse than the stored version (mojibake, lost date, paragraphs "
+                         "or captions, a truncated body): kept, never shown in articles.",
     "articles_per_author": "Articles per author, with their sections and first/last day.",
     "article_fts": "Full-text index (shadow text: folded Arabic, clitics stripped). "
                    "Use the `search` query, not this table.",
@@ -92,11 +96,21 @@ COLUMNS: dict[str, dict[str, str]] = {
         "last_run_id": "Crawl run that last fetched it.",
     },
     "article_versions": {
-        "version": "1 = first version stored; each change adds one.",
-        "fetched_at": "When this version was fetched (UTC).",
+        "version": "1 = earliest capture; numbered in capture order (fetched_at).",
+        "fetched_at": "When this capture was fetched (UTC): by the crawl, or by a web archive.",
         "modified_at": "Update time printed by the site on this version, UTC.",
         "headline": "Headline of this version.",
-        "body": "Body of this version (paragraphs joined by a blank line).",
+        "body": "Empty: the text is in record_z (before migration 6 it was here).",
+        "record": "Empty: the record is in record_z (before migration 6 it was here).",
+        "record_z": "The version's record, zlib-compressed JSON of what changed "
+                    "(read it with Store.versions or pipelines.versions.record_of).",
+        "source": "Where the capture came from: crawl, wayback, commoncrawl, import, reparse.",
+        "extractor_version": "Version of the extractor that made the record (NULL: before it was kept).",
+        "reextraction": "1: a reparse by another extractor version, not a change on the site.",
+        "degraded": "NULL, or why this capture is worse than the stored version (never shown).",
+        "base_id": "The earlier version changed_fields compares with.",
+        "body_chars": "Characters of the body.",
+        "changed_fields": "JSON: fields that differ from the base version.",
     },
     "images": {
         "url": "Image address.",
@@ -123,12 +137,13 @@ COLUMNS: dict[str, dict[str, str]] = {
         "first_changed_at": "Fetch (UTC) that first saw a changed headline.",
         "last_changed_at": "Fetch (UTC) that saw the latest headline change.",
         "site_modified_at": "Update time the site printed on the latest changed version (UTC).",
-        "versions": "Versions stored in all.",
+        "versions": "Versions stored in all (re-extractions and degraded ones included).",
     },
     "article_changes": {
         "changed_at": "Fetch (UTC) that saw the change.",
         "changed_fields": "JSON: fields that differ from the previous version.",
-        "previous_headline": "Headline of the previous version.",
+        "previous_headline": "Headline of the previous version (the one compared with).",
+        "source": "Where the capture that saw the change came from.",
         "body_chars_delta": "Characters gained (+) or lost (-) by the body.",
     },
     "articles_per_author": {

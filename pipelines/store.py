@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,73 +27,76 @@ from .versions import CONTENT_FIELDS  # noqa: F401  (re-exported: the fields tha
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 
 
-#: Migration 5: columns added to tables an older schema.sql made (a table it did not make is
-#: created whole by schema.sql). Their declarations are schema.sql's.
-_VERSION_COLUMNS = (
-    ("article_versions", "source", ("TEXT NOT NULL DEFAULT 'crawl' "
-                                    "CHECK (source IN ('crawl', 'wayback', 'commoncrawl', 'import', 'reparse'))")),
-    ("article_versions", "extractor_version", "TEXT"),
-    ("article_versions", "reextraction", "INTEGER NOT NULL DEFAULT 0"),
-    ("article_versions", "degraded", "TEXT"),
-    ("article_versions", "base_id", "INTEGER"),
-    ("article_versions", "body_chars", "INTEGER NOT NULL DEFAULT 0"),
-    ("article_versions", "conflicts", "TEXT NOT NULL DEFAULT '[]'"),
-    ("article_versions", "record_z", "BLOB"),
-    ("extractions", "extractor_version", "TEXT"),
-    ("crawl_runs", "earlier", "INTEGER NOT NULL DEFAULT 0"),
-    ("crawl_runs", "degraded", "INTEGER NOT NULL DEFAULT 0"),
-)
+_ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.IGNORECASE)
 
 
-def _add_columns(conn: sqlite3.Connection, columns) -> int:
-    """``ALTER TABLE … ADD COLUMN`` for each column its table (if it exists) lacks; versions
-    made by import or reparse runs get that source; the changed views are dropped."""
-    for table, name, declaration in columns:
-        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        if have and name not in have:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
-    for job in ("import", "reparse"):
-        conn.execute("UPDATE article_versions SET source = ? WHERE run_id IN "
-                     "(SELECT id FROM crawl_runs WHERE job = ?)", (job, job))
-    conn.execute("DROP VIEW IF EXISTS headline_changes")
-    conn.execute("DROP VIEW IF EXISTS article_changes")
-    return 0
-
-
-def _pack_versions(conn: sqlite3.Connection) -> int:
+def _pack_versions(store: Store) -> int:
     """Migration 6: every version's record into ``record_z`` (its ``record`` and ``body`` text
-    emptied, nothing lost: :func:`versions.unpack` gives the same record back), numbered in
-    capture order, compared with its base. Returns the versions converted."""
+    emptied, nothing lost: :func:`versions.record_of` gives the same record back), numbered in
+    capture order and compared with its base; ``articles`` then shows the newest capture (an
+    older capture imported after a crawl had been made current). Returns the versions converted."""
+    conn = store.conn
     ids = [r[0] for r in conn.execute("SELECT DISTINCT article_id FROM article_versions WHERE record_z IS NULL")]
+    moved = 0
     for article_id in ids:
-        rows = conn.execute("SELECT id, record, body, record_z FROM article_versions WHERE article_id = ? "
+        rows = conn.execute("SELECT id, fetched_at, record, body, record_z FROM article_versions WHERE article_id = ? "
                             "ORDER BY fetched_at, version", (article_id,)).fetchall()
         conn.execute("UPDATE article_versions SET version = -version WHERE article_id = ?", (article_id,))
+        previous = None
         for number, row in enumerate(rows, 1):
-            record = versions.unpack(row)
+            record = versions.record_of(conn, row["id"])
             conn.execute(
                 "UPDATE article_versions SET version = ?, record_z = ?, record = '', body = '', "
                 "body_chars = ?, conflicts = ? WHERE id = ?",
-                (number, versions.pack(record), len(record.get("body") or ""),
+                (number, versions.pack(record, previous), len(record.get("body") or ""),
                  _json(record.get("conflicts") or []), row["id"]))
+            previous = (row["id"], record)
+            moved += 1
         versions.recompare(conn, article_id, after=0)
-    return len(ids)
+        newest = versions.rows(conn, article_id)[-1]
+        shown = conn.execute("SELECT content_hash, last_changed_at FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if shown["content_hash"] != newest["content_hash"]:
+            record = versions.record_of(conn, newest["id"])
+            cols = {**store._article_row(record), "last_changed_at": newest["fetched_at"]}
+            conn.execute(f"UPDATE articles SET {', '.join(f'{k} = ?' for k in cols)} WHERE id = ?",
+                         (*cols.values(), article_id))
+            store._show(article_id, record)
+        conn.execute("UPDATE articles SET version = ?, first_seen_at = min(first_seen_at, ?) WHERE id = ?",
+                     (newest["version"], rows[0]["fetched_at"], article_id))
+    return moved
 
 
 #: Numbered migrations for databases made by an older schema.sql: (version, description, step).
-#: A step is SQL (run before schema.sql is applied again) for what ``CREATE … IF NOT EXISTS``
-#: cannot do for an existing database (``ALTER TABLE … ADD COLUMN``; a view whose definition
-#: changed is dropped and schema.sql re-creates it), or a function of the connection that moves
-#: data (it returns how many rows it changed; the file is vacuumed after). New tables, indexes
-#: and views need no entry but a number. Data is never dropped.
-MIGRATIONS: tuple[tuple[int, str, str | Callable[[sqlite3.Connection], int]], ...] = (
+#: A step is SQL, run before schema.sql is applied again, for what ``CREATE … IF NOT EXISTS``
+#: cannot do for an existing database (``ALTER TABLE … ADD COLUMN``, skipped for a table not
+#: there yet; a view whose definition changed is dropped and schema.sql re-creates it); or a
+#: function of the Store, run after schema.sql, that moves data (it returns how many rows it
+#: changed; the file is then vacuumed). New tables, indexes and views need no entry but a
+#: number. Data is never dropped.
+MIGRATIONS: tuple[tuple[int, str, str | Callable[[Store], int]], ...] = (
     (1, "initial schema", ""),
     (2, "raw_pages, extractions, article_aliases, search index (new tables only)", ""),
     (3, "videos (new table only)", ""),
     # A view whose definition changed is dropped; schema.sql, applied next, re-creates it.
     (4, "article_list: authors in byline order, section name, tags", "DROP VIEW IF EXISTS article_list"),
+    # Migration 5's declarations are those of schema.sql; views reading new columns are re-created.
     (5, "article versions: source, extractor version, re-extraction, degraded, base, compressed record",
-     lambda conn: _add_columns(conn, _VERSION_COLUMNS)),
+     """ALTER TABLE article_versions ADD COLUMN source TEXT NOT NULL DEFAULT 'crawl'
+            CHECK (source IN ('crawl', 'wayback', 'commoncrawl', 'import', 'reparse'));
+        ALTER TABLE article_versions ADD COLUMN extractor_version TEXT;
+        ALTER TABLE article_versions ADD COLUMN reextraction INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE article_versions ADD COLUMN degraded TEXT;
+        ALTER TABLE article_versions ADD COLUMN base_id INTEGER;
+        ALTER TABLE article_versions ADD COLUMN body_chars INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE article_versions ADD COLUMN conflicts TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE article_versions ADD COLUMN record_z BLOB;
+        UPDATE article_versions SET source = 'import' WHERE run_id IN (SELECT id FROM crawl_runs WHERE job = 'import');
+        UPDATE article_versions SET source = 'reparse' WHERE run_id IN (SELECT id FROM crawl_runs WHERE job = 'reparse');
+        ALTER TABLE extractions ADD COLUMN extractor_version TEXT;
+        ALTER TABLE crawl_runs ADD COLUMN earlier INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN degraded INTEGER NOT NULL DEFAULT 0;
+        DROP VIEW IF EXISTS headline_changes;
+        DROP VIEW IF EXISTS article_changes"""),
     (6, "article versions: records compressed, numbered in capture order", _pack_versions),
     (7, "archive_captures, backfill_cursors, discovered_urls (new tables only)", ""),
 )
@@ -138,21 +142,21 @@ class Store:
     # -- schema -----------------------------------------------------------------------------
     def _apply_schema(self) -> None:
         """A new database gets ``schema.sql`` and is marked current. An existing one first gets
-        the migrations it has not had (ALTERs for tables it already holds), then ``schema.sql``
-        again, which adds new tables, indexes and views and touches nothing else."""
+        the SQL of the migrations it has not had (ALTERs for tables it already holds), then
+        ``schema.sql`` again, which adds new tables, indexes and views and touches nothing else,
+        then their data steps; the level is stamped last, so a step cut short runs again."""
         fresh = self.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
         level = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        moved = 0
-        if not fresh:
-            for version, _description, step in MIGRATIONS:
-                if version > level and callable(step):
-                    with self.conn:
-                        moved += step(self.conn)
-                elif version > level and step:
-                    self.conn.executescript(f"BEGIN; {step}; COMMIT;")
+        todo = [] if fresh else [step for version, _d, step in MIGRATIONS if version > level and step]
+        for sql in (step for step in todo if isinstance(step, str)):
+            self.conn.executescript(f"BEGIN; {self._idempotent(sql)}; COMMIT;")
         self.conn.executescript(SCHEMA_PATH.read_text(encoding="utf-8"))
+        moved = 0
+        for step in (step for step in todo if callable(step)):
+            with self.conn:
+                moved += step(self)
         with self.conn:
-            for version, description, _sql in MIGRATIONS:
+            for version, description, _step in MIGRATIONS:
                 if fresh or version > level:
                     self.conn.execute(
                         "INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
@@ -160,7 +164,20 @@ class Store:
                     )
             self.conn.execute(f"PRAGMA user_version = {int(MIGRATIONS[-1][0])}")
         if moved:
-            self.conn.execute("VACUUM")  # give back the space of the text moved into record_z
+            self.conn.execute("VACUUM")  # give back the space the data step freed
+
+    def _idempotent(self, sql: str) -> str:
+        """``sql`` without its ``ALTER TABLE t ADD COLUMN c …`` statements for a table the
+        database does not have yet (schema.sql creates it whole) or a column it already has."""
+        kept = []
+        for statement in sql.split(";"):
+            alter = _ADD_COLUMN.match(statement)
+            if alter:
+                have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({alter[1]})")}
+                if not have or alter[2] in have:
+                    continue
+            kept.append(statement)
+        return ";".join(kept)
 
     def close(self) -> None:
         self.conn.close()
@@ -287,9 +304,7 @@ class Store:
             records: dict[int, dict] = {}
 
             def rec(v: dict) -> dict:
-                if v["id"] not in records:
-                    records[v["id"]] = versions.record_of(self.conn, v["id"])
-                return records[v["id"]]
+                return versions.record_of(self.conn, v["id"], records)
 
             reasons = quality.worse(record, rec(reference), same_extractor=reference["extractor_version"] == made_by) \
                 if reference is not None else []
@@ -297,10 +312,12 @@ class Store:
             number = at + 1
             if later:
                 versions.make_room(self.conn, article_id, number)
+            text_base = base or reference  # the text is stored as a change from it
             self._add_version(article_id, number, record, row, fetched_at=fetched_at, run_id=run_id,
                               source=source, made_by=made_by, base=base,
                               changed=versions.changed_fields(record, base and rec(base)),
-                              reextraction=reextraction, degraded=",".join(reasons) or None)
+                              reextraction=reextraction, degraded=",".join(reasons) or None,
+                              text_base=text_base and (text_base["id"], rec(text_base)))
             if later:
                 versions.recompare(self.conn, article_id, after=number)
             if not reasons and all(v["degraded"] for v in later):
@@ -320,7 +337,8 @@ class Store:
 
     def _add_version(self, article_id: int, number: int, record: dict, row: dict, *, fetched_at: str,
                      run_id: int | None, source: str, made_by: str, base: dict | None, changed: list[str],
-                     reextraction: bool = False, degraded: str | None = None) -> None:
+                     reextraction: bool = False, degraded: str | None = None,
+                     text_base: tuple[int, dict] | None = None) -> None:
         self.conn.execute(
             "INSERT INTO article_versions (article_id, version, fetched_at, modified_at, content_hash, "
             "headline, body, record, changed_fields, run_id, source, extractor_version, reextraction, "
@@ -329,7 +347,7 @@ class Store:
             (article_id, number, fetched_at, record.get("modified_at"), row["content_hash"],
              record["headline"], _json(changed), run_id, source, made_by, int(reextraction), degraded,
              base and base["id"], len(row["body"]), _json(record.get("conflicts") or []),
-             versions.pack({**record, "extractor_version": made_by})),
+             versions.pack({**record, "extractor_version": made_by}, text_base)),
         )
 
     def _seen(self, article_id: int, fetched_at: str, run_id: int | None, fetch: dict) -> None:
@@ -387,12 +405,12 @@ class Store:
     def versions(self, url: str) -> list[dict]:
         """Every stored version of the article ``url`` in capture order, each with its full
         record (``record``) and how it was stored (source, extractor, degraded, …)."""
-        out = []
+        out, cache = [], {}
         for row in self.conn.execute(
                 "SELECT v.* FROM article_versions v JOIN articles a ON a.id = v.article_id "
                 "WHERE a.url = ? ORDER BY v.version", (url,)):
             item = {k: row[k] for k in row.keys() if k not in ("record", "record_z", "body")}  # noqa: SIM118 (a Row iterates values)
-            item["record"] = versions.unpack(row)
+            item["record"] = versions.record_of(self.conn, row["id"], cache)
             out.append(item)
         return out
 
