@@ -110,6 +110,7 @@ class AlmodonSpider(scrapy.Spider):
         self.listings_seen: set[str] = set()
         self.known_urls: set[str] = set()  # latest mode: what the database already holds
         self.discovered: dict[str, dict] = {}  # article URLs the site named, for `almodon coverage`
+        self.discovered_written: set[str] = set()
 
     # -- helpers -------------------------------------------------------------------------------
     def fetch_url(self, url: str) -> str:
@@ -155,6 +156,8 @@ class AlmodonSpider(scrapy.Spider):
 
     def discover(self, url: str, **fields) -> None:
         """Remember an article URL the site named (written in batches and when the spider closes)."""
+        if url in self.discovered_written and not fields.get("redirects_to"):
+            return  # listings repeat their links: each URL is written once a run
         row = self.discovered.setdefault(url, {})
         row.update({k: v for k, v in fields.items() if v and not row.get(k)})
         if len(self.discovered) >= 500:
@@ -164,6 +167,7 @@ class AlmodonSpider(scrapy.Spider):
         if self.discovered:
             with self._store() as store:
                 discovery.record(store.conn, self.discovered)
+            self.discovered_written.update(self.discovered)
             self.discovered = {}
 
     def closed(self, reason) -> None:
