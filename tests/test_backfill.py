@@ -471,3 +471,45 @@ def test_a_listed_redirect_teaches_the_alias_without_a_fetch():
     later = planner.decide(Capture("commoncrawl", "http://almodon.com/Politics/Articles/31337", "20160302000000",
                                    "P", 200, filename="f", offset=1, length=1))
     assert (later.verdict, later.url) == ("fetch", dated)
+
+
+def test_killed_commoncrawl_run_resumes_at_its_index_page(tmp_path):
+    db = tmp_path / "archive.db"
+    with FakeCCData() as data, FakeCCIndex(_cc_crawls(), data) as index:
+        data.block_after = 3  # 2016: two captures; 2025 page 0: one; page 1's capture is held
+        cmd = [sys.executable, "-m", "pipelines.cli", "backfill", "--db", str(db), "--source", "commoncrawl",
+               "--endpoint", index.base_url, "--data-endpoint", data.base_url, *LOCAL, "-s", "DOWNLOAD_TIMEOUT=900"]
+        with open(tmp_path / "out.log", "w") as log:
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            def checkpointed():
+                if not data.held or not db.exists():
+                    return False
+                conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+                try:
+                    return (conn.execute("SELECT count(*) FROM backfill_cursors").fetchone()[0] > 0
+                            and conn.execute("SELECT count(*) FROM archive_captures").fetchone()[0] == 3)
+                except sqlite3.OperationalError:
+                    return False
+                finally:
+                    conn.close()
+
+            _poll(checkpointed, "the run to checkpoint an index page and wait on a capture")
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        (cursor,) = query(db, "SELECT query, cursor FROM backfill_cursors")
+        assert "CC-MAIN-2025-33" in cursor["query"] and cursor["cursor"] == "1"
+        data.release()
+        seen = len(index.log)
+        second = backfill(db, "--source", "commoncrawl", "--endpoint", index.base_url,
+                          "--data-endpoint", data.base_url)
+        assert second.returncode == 0, second.stderr[-3000:]
+        resumed = [p for p, _ in index.log[seen:] if "CC-MAIN-2025-33-index" in p and "page=" in p]
+        assert resumed and not [p for p in resumed if "page=0" in p]  # page 0 was done: not asked again
+        assert len(data.ranges) == len(set(data.ranges)) == 4  # no record fetched twice
+    assert sorted(r["url"] for r in query(db, "SELECT url FROM articles")) == sorted([REC, TALKS])
+    assert query(db, "SELECT count(*) FROM archive_captures")[0][0] == 4
