@@ -99,6 +99,7 @@ MIGRATIONS: tuple[tuple[int, str, str | Callable[[Store], int]], ...] = (
         DROP VIEW IF EXISTS headline_changes;
         DROP VIEW IF EXISTS article_changes"""),
     (6, "article versions: records compressed, numbered in capture order", _pack_versions),
+    (7, "archive_captures, backfill_cursors, discovered_urls (new tables only)", ""),
 )
 #: Where a stored version came from (``article_versions.source``).
 SOURCES = ("crawl", "wayback", "commoncrawl", "import", "reparse")
