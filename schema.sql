@@ -220,6 +220,45 @@ CREATE TABLE IF NOT EXISTS skipped_pages (
 );
 CREATE INDEX IF NOT EXISTS skipped_pages_run ON skipped_pages(run_id, reason);
 
+-- Web-archive captures `almodon backfill` has fetched (pipelines/backfill): one row per capture,
+-- whatever became of it, so no capture is fetched twice (by the archive's own address and time,
+-- or by its payload digest, which the Wayback Machine and Common Crawl both give as SHA-1 base32).
+CREATE TABLE IF NOT EXISTS archive_captures (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,                       -- wayback | commoncrawl
+    url         TEXT NOT NULL,                       -- canonical site URL the capture stands for
+    original    TEXT NOT NULL,                       -- the URL as the archive holds it
+    captured_at TEXT NOT NULL,                       -- UTC capture time
+    digest      TEXT,                                -- the archive's payload digest (SHA-1 base32)
+    fetch_url   TEXT,                                -- where it was fetched (id_ URL, or WARC file#offset)
+    run_id      INTEGER REFERENCES crawl_runs(id),
+    UNIQUE (source, original, captured_at)
+);
+CREATE INDEX IF NOT EXISTS archive_captures_digest ON archive_captures(digest);
+CREATE INDEX IF NOT EXISTS archive_captures_url ON archive_captures(url, captured_at);
+
+-- Where a backfill's listing of captures stopped (the CDX resume key, or the index page), so a
+-- killed run resumes there; the row goes when the listing is complete.
+CREATE TABLE IF NOT EXISTS backfill_cursors (
+    source     TEXT NOT NULL,                        -- wayback | commoncrawl
+    query      TEXT NOT NULL,                        -- the listing (crawl, url pattern, window)
+    cursor     TEXT NOT NULL,                        -- resume key / page number to ask for next
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, query)
+);
+
+-- Article URLs the site itself named (sitemaps, listings, feeds, home), recorded by the spider,
+-- so `almodon coverage` can say what the archive is missing from the database alone.
+CREATE TABLE IF NOT EXISTS discovered_urls (
+    url           TEXT PRIMARY KEY,                  -- canonical article URL, as linked
+    section       TEXT,
+    day           TEXT,                              -- Beirut date from the URL or the sitemap's lastmod
+    via           TEXT,                              -- sitemap | listing | rss | home | …
+    redirects_to  TEXT,                              -- canonical URL the site redirected it to
+    first_seen_at TEXT NOT NULL,
+    last_seen_at  TEXT NOT NULL
+);
+
 -- Ready views for analysts.
 
 -- The latest version of each article with its section and its authors in byline order.

@@ -70,7 +70,7 @@ class RunLedger:
         self.store = Store(self.db_path)
         args = {k: getattr(spider, k, None) for k in ("since", "until", "urls")}
         self.run_id = self.store.start_run(
-            job="crawl", mode=getattr(spider, "mode", None), base_url=getattr(spider, "base_url", None),
+            job=getattr(spider, "job", "crawl"), mode=getattr(spider, "mode", None), base_url=getattr(spider, "base_url", None),
             args={k: (str(v) if v is not None else None) for k, v in args.items()},
         )
         self.crawler.stats.set_value("almodon/run_id", self.run_id)
@@ -230,7 +230,8 @@ class StorePipeline(_Step):
             ledger.count("unchanged")
             ledger.count("not_modified")
         elif isinstance(item, records.FetchedRecord):
-            ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id))
+            source = getattr(item.page, "meta", {}).get("source", "crawl")  # a backfill: wayback | commoncrawl
+            ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id, source))
         elif isinstance(item, records.Alias):
             ledger.pending_aliases.append(item)  # its article may still be in flight
         return item

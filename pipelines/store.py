@@ -82,7 +82,7 @@ def paragraphs_computed(conn: sqlite3.Connection) -> bool:
 
 
 def _paragraphs_from_body(store: Store) -> int:
-    """Migration 8: ``articles.paragraphs`` stops being a second copy of the body. Every row's
+    """Migration 9: ``articles.paragraphs`` stops being a second copy of the body. Every row's
     stored value is first compared with what the computed column gives; only when all are
     equal is the stored column dropped and the computed one added (nothing is lost). When
     any differs, the archive keeps its stored column and the store goes on writing it.
@@ -134,13 +134,14 @@ MIGRATIONS: tuple[tuple[int, str, str | Callable[[Store], int]], ...] = (
         DROP VIEW IF EXISTS headline_changes;
         DROP VIEW IF EXISTS article_changes"""),
     (6, "article versions: records compressed, numbered in capture order", _pack_versions),
+    (7, "archive_captures, backfill_cursors, discovered_urls (new tables only)", ""),
     # The search index is derived data: the old one (a second copy of the text, keyed by id) is
     # dropped and schema.sql creates the contentless one; `almodon search` rebuilds it when it
     # finds it stale (or `almodon search --reindex`).
-    (7, "search index: contentless, keyed by publication day, section column",
+    (8, "search index: contentless, keyed by publication day, section column",
      ("DROP VIEW IF EXISTS article_search; DROP TRIGGER IF EXISTS articles_fts_delete; "
       "DROP TRIGGER IF EXISTS articles_fts_update; DROP TABLE IF EXISTS article_fts")),
-    (8, "articles.paragraphs computed from body (stored once)", _paragraphs_from_body),
+    (9, "articles.paragraphs computed from body (stored once)", _paragraphs_from_body),
 )
 #: Where a stored version came from (``article_versions.source``).
 SOURCES = ("crawl", "wayback", "commoncrawl", "import", "reparse")
