@@ -11,7 +11,6 @@ import json
 import logging
 import re
 import sqlite3
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
@@ -115,7 +114,7 @@ def _shown_from_articles(store: Store) -> int:
         shown = conn.execute("SELECT id, record_z FROM article_versions WHERE article_id = ? AND version = ? "
                              "AND content_hash = ? AND degraded IS NULL AND record_z IS NOT NULL",
                              (article_id, number, chash)).fetchone()
-        if shown is None or json.loads(zlib.decompress(shown["record_z"])).get("$base") == versions.SHOWN:
+        if shown is None or versions.unpack(shown["record_z"]).get("$base") == versions.SHOWN:
             continue
         ids = [r[0] for r in conn.execute("SELECT id FROM article_versions WHERE article_id = ?", (article_id,))]
         before = {i: _json(versions.record_of(conn, i)) for i in ids}
