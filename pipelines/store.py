@@ -204,7 +204,7 @@ class Store:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=30)
-            self.conn.execute("PRAGMA page_size = 16384")  # a new file only (docs/benchmark.md); else a no-op
+            self.conn.execute("PRAGMA page_size = 32768")  # a new file only (docs/benchmark.md); else a no-op
         self.conn.row_factory = sqlite3.Row
         search_index.register_functions(self.conn)  # the search index's triggers call them
         self.conn.execute("PRAGMA busy_timeout = 30000")
