@@ -74,16 +74,16 @@ def joined(record: dict) -> str:
 #: ~240. A stream made with it says so (zlib's FDICT flag and the dictionary's Adler-32), so
 #: records written without it read as before. Never edit it: add another to ``_ZDICTS``.
 _ZDICT = (
-    '{"$base": 1, "$same": ["$paragraphs", "authors", "body", "images", "videos", "caption", "caption_raw", "credit", '
-    '"alt", "provider", "url", "headline", "paragraphs", "summary", "tags", "sources", "profile", "meta", '
-    '"fallback", "jsonld", "visible", "relative", "utf-8", "windows-1256", "ar", "almodon"], '
-    '"extractor_version": "2026.11.30", "conflicts": [], "published_date": "", "modified_at": "", '
-    '"$base": "articles", "$same": ["authors", "conflicts", "encoding", "era", "headline", "images", "language", '
-    '"modified_at", "modified_flags", "modified_local", "modified_precision", "modified_raw", "modified_source", '
-    '"original_url", "paragraphs", "published_at", "published_date", "published_flags", "published_local", '
-    '"published_precision", "published_raw", "published_source", "section", "section_name", "site", "sources", '
-    '"summary", "tags", "url", "url_key", "videos"], "extractor_version": "2026.'
-).encode("utf-8")
+    b'{"$base": 1, "$same": ["$paragraphs", "authors", "body", "images", "videos", "caption", "caption_raw", "credit", '
+    b'"alt", "provider", "url", "headline", "paragraphs", "summary", "tags", "sources", "profile", "meta", '
+    b'"fallback", "jsonld", "visible", "relative", "utf-8", "windows-1256", "ar", "almodon"], '
+    b'"extractor_version": "2026.11.30", "conflicts": [], "published_date": "", "modified_at": "", '
+    b'"$base": "articles", "$same": ["authors", "conflicts", "encoding", "era", "headline", "images", "language", '
+    b'"modified_at", "modified_flags", "modified_local", "modified_precision", "modified_raw", "modified_source", '
+    b'"original_url", "paragraphs", "published_at", "published_date", "published_flags", "published_local", '
+    b'"published_precision", "published_raw", "published_source", "section", "section_name", "site", "sources", '
+    b'"summary", "tags", "url", "url_key", "videos"], "extractor_version": "2026.'
+)
 _ZDICTS = {zlib.adler32(_ZDICT): _ZDICT}
 
 

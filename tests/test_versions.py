@@ -363,3 +363,17 @@ def test_a_failed_update_keeps_the_shown_version_whole(tmp_path, record, monkeyp
         assert store.conn.execute("SELECT headline FROM articles").fetchone()[0] == record["headline"]
         assert [v["record"] for v in store.versions(record["url"])] == [
             {**record, "extractor_version": EXTRACTOR_VERSION}]
+
+
+def test_records_read_with_and_without_the_preset_dictionary():
+    """Records written before the dictionary (plain zlib) read as they were; the dictionary is
+    named by its Adler-32 in each stream, so it must never change (this pins it)."""
+    import zlib
+
+    from pipelines import versions as v
+
+    assert zlib.adler32(v._ZDICT) == 560078717
+    record = {"headline": "عنوان", "paragraphs": ["فقرة"], "extractor_version": "2026.11.30"}
+    assert v.unpack(zlib.compress(v._json(record).encode("utf-8"), 9)) == record
+    packed = v.pack(record)
+    assert packed[1] & 0x20 and v.unpack(packed) == record
