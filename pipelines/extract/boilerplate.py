@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from . import dates
-from .blocks import Block
+from .index import Block
 from .text import clean
 
 #: Exact lines (after ``clean``) printed by Al-Modon chrome.
@@ -55,6 +55,35 @@ _SHARE_WORDS = frozenset(
     ["شارك", "مشاركة", "فيسبوك", "فايسبوك", "تويتر", "إكس", "واتساب", "واتس", "تلغرام", "لينكدإن", "انستغرام", "طباعة", "البريد", "نسخ", "الرابط", "facebook", "twitter", "whatsapp", "telegram", "linkedin", "email", "print", "x", "increase", "decrease"]
 )
 UPDATE_LINE = re.compile(r"آخر\s*تحديث")
+#: Headings of boxes that point elsewhere (read also, suggested stories, related, most read).
+_BOX_HEADING = re.compile(
+    r"^(?:اقرأ|إقرأ|اقرا)\s*(?:أيضاً|أيضا|ايضاً|ايضا|المزيد)|^قد\s+يعجبك|^(?:قصص|مقالات|أخبار|اخبار)\s+(?:مقترحة|ذات\s+صلة|متعلقة)"
+    r"|^(?:موضوعات|مواضيع)\s+(?:متعلقة|ذات\s+صلة)|^الأكثر\s+(?:قراءة|مشاهدة)|^ذات\s+صلة|^شاهد\s+أيضا|^(?:read|see)\s+(?:also|more)"
+    r"|^(?:you\s+may\s+also\s+like|related|lire\s+aussi|à\s+lire\s+aussi)",
+    re.IGNORECASE,
+)
+#: Labels a screen reader reads before a byline or caption (visually hidden), by what they label.
+_HIDDEN_LABELS = (
+    (re.compile(r"^(?:author|الكاتب|الكاتبة)\s*[,،]$", re.IGNORECASE), "author"),
+    (re.compile(r"^(?:role|الدور|المنصب)\s*[,،]$", re.IGNORECASE), "role"),
+    (re.compile(r"^(?:image\s+source|مصدر\s+الصورة|صدر\s+الصورة)\s*[,،]$", re.IGNORECASE), "credit"),
+    (re.compile(r"^(?:image\s+caption|caption|التعليق\s+على\s+الصورة|تعليق\s+الصورة)\s*[,،]$", re.IGNORECASE), "caption"),
+)
+_BYLINE_LINE = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تحرير)(?=\s|[:：\-–—])")
+
+
+def is_box_heading(text: str) -> bool:
+    return len(text) <= 40 and bool(_BOX_HEADING.match(text))
+
+
+def is_hidden_label(text: str) -> str | None:
+    """What a screen-reader label labels (``Author,`` → author), or None."""
+    if len(text) > 25:
+        return None
+    for pattern, kind in _HIDDEN_LABELS:
+        if pattern.match(text):
+            return kind
+    return None
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
@@ -91,6 +120,14 @@ def is_boilerplate(text: str) -> bool:
     return any(text.startswith(p) for p in SITE_PREFIXES)
 
 
+def _is_label_line(text: str) -> bool:
+    """``Author, name`` / ``Role, …``: a byline printed with its screen-reader label."""
+    head, sep, _ = text.partition(",")
+    if not sep:
+        head, sep, _ = text.partition("،")
+    return bool(sep) and is_hidden_label(head + sep) in {"author", "role"}
+
+
 def body_paragraphs(
     found: list[Block], headline: str | None, captions: set[str], authors: set[str]
 ) -> list[str]:
@@ -115,6 +152,9 @@ def body_paragraphs(
             or is_boilerplate(text)
             or (block.link_density > 0.5 and len(text) < 200)
             or is_date_line(text)
+            or (len(text) <= 60 and _BYLINE_LINE.match(text))
+            or is_box_heading(text)
+            or _is_label_line(text)
         ):
             continue
         out.append(text)

@@ -15,7 +15,7 @@ from functools import cached_property
 import lxml.html
 from lxml import etree
 
-from .text import clean, decode_html
+from .text import clean, decode_with_witnesses
 
 _ARTICLE_TYPES = {
     "newsarticle",
@@ -46,6 +46,12 @@ class Page:
     tree: lxml.html.HtmlElement
     fetched_at: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    encoding_notes: list[dict] = field(default_factory=list)
+
+    def problems_as_conflicts(self) -> list[dict]:
+        """What the record notes about the page itself (charset witnesses that disagreed,
+        invalid bytes kept as U+FFFD)."""
+        return list(self.encoding_notes)
 
     @classmethod
     def parse(
@@ -55,7 +61,7 @@ class Page:
         content_type: str | None = None,
         fetched_at: datetime | None = None,
     ) -> Page:
-        encoding, html = decode_html(body, content_type)
+        encoding, html, notes = decode_with_witnesses(body, content_type)
         if not html.strip():
             raise ValueError("empty document")
         parser = _parser()
@@ -64,14 +70,16 @@ class Page:
         root = etree.fromstring(html_clean.encode("utf-8"), parser=parser)
         if root is None:
             raise ValueError("no HTML element in the document")
-        return cls(url=url, html=html_clean, encoding=encoding, tree=root, fetched_at=fetched_at)
+        page = cls(url=url, html=html_clean, encoding=encoding, tree=root, fetched_at=fetched_at)
+        page.encoding_notes = notes
+        return page
 
     # -- structured data -------------------------------------------------------------------
     @cached_property
     def meta(self) -> dict[str, list[str]]:
         """``<meta>`` content by lower-cased ``property`` / ``name`` / ``itemprop``."""
         out: dict[str, list[str]] = {}
-        for el in self.tree.iter("meta"):
+        for el in self.tree.iter("meta"):  # in <head>: a C-level scan of few elements
             key = el.get("property") or el.get("name") or el.get("itemprop")
             content = el.get("content")
             if key and content is not None and content.strip():
@@ -116,8 +124,19 @@ class Page:
                 return el.get("href").strip()
         return None
 
-    def text_of(self, el: etree._Element) -> str:
-        return clean(el.text_content())
+    @cached_property
+    def index(self):
+        """The one walk over the tree every layer reads (``index.PageIndex``)."""
+        from .index import PageIndex
+
+        return PageIndex.build(self.tree)
+
+    @cached_property
+    def site_names(self) -> tuple[str, ...]:
+        """The outlet's own names (``og:site_name``, the publisher, what ``<title>`` adds)."""
+        from .generic import site_names
+
+        return site_names(self)
 
 
 def _walk_jsonld(data):
