@@ -117,7 +117,7 @@ def is_date_line(text: str) -> bool:
 def is_boilerplate(text: str) -> bool:
     if text in SITE_LINES or is_share_line(text):
         return True
-    return any(text.startswith(p) for p in SITE_PREFIXES)
+    return text.startswith(SITE_PREFIXES)
 
 
 def _is_label_line(text: str) -> bool:

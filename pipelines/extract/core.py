@@ -79,13 +79,13 @@ def extract(
     except (ValueError, TypeError) as exc:
         raise NotAnArticle("unparsable", str(exc)) from exc
 
-    fallback = generic.extract(page)
     era = site_profile.load().choose(page, info) if use_profile else None
+    profile = site_profile.extract(page, era) if era is not None else {}
     layers = {
         "jsonld": structured.from_jsonld(page),
         "meta": structured.from_meta(page),
-        "profile": site_profile.extract(page, era, fallback) if era is not None else {},
-        "fallback": fallback,
+        "profile": profile,
+        "fallback": generic.extract(page, known=frozenset(profile)),
     }
     for name in ("jsonld", "meta"):
         if layers[name].get("headline"):

@@ -119,14 +119,18 @@ _PUBLISHED_LABEL = re.compile(r"نُ?شِ?ر|تاريخ\s*النشر|\bpublished
 
 
 def date_lines(page: Page, head_el: etree._Element | None, body_start: int | None,
-               skip: frozenset[str] = NAV_KINDS) -> list[tuple[int, str]]:
+               skip: frozenset[str] = NAV_KINDS, window: int | None = None) -> list[tuple[int, str]]:
     """Short printed lines outside chrome that may hold a date: ``(distance, text)`` where the
     distance counts lines from the headline (after it is nearer than before it on a tie; lines
     past the start of the body are far)."""
     idx = page.index
     head = _block_at(idx, head_el)
     out = []
-    for i, block in enumerate(idx.blocks):
+    lo, hi = 0, len(idx.blocks)
+    if window is not None and head is not None:
+        lo, hi = max(0, head - window), min(hi, head + window)
+    for i in range(lo, hi):
+        block = idx.blocks[i]
         if block.flags & skip or len(block.text) > 160 or not _DATEISH.search(block.text):
             continue
         dist = (abs(i - head) * 2 + (i < head)) if head is not None else i
@@ -151,18 +155,25 @@ def dates_near(page: Page, head_el: etree._Element | None, body_start: int | Non
     after the headline outside chrome wins for the publication. The update line (``آخر تحديث``,
     ``Updated``) gives the modification time, on the publication's day when it prints no date;
     a line agreeing with the URL's day wins over a nearer one."""
-    lines = date_lines(page, head_el, body_start, skip)
+    lines = date_lines(page, head_el, body_start, skip, window=40)
+    if not lines:
+        lines = date_lines(page, head_el, body_start, skip)
     published: list[tuple[int, Timestamp]] = []
-    modified: list[tuple[int, str, str]] = []
+    updates: list[str] = []
+    settled = False  # a printed date that agrees with the URL (or any, without a URL date)
     for dist, line in lines[:12]:
         before, update = _split_update(line)
         if update is not None:
-            modified.append((dist, update, before))
-        if before and _DATEISH.search(before) and len(before) <= 90:
-            stamps = dates.find_dates(before, reference=page.fetched_at)
-            if stamps:
-                labelled = bool(_PUBLISHED_LABEL.search(before))
-                published.append((dist - (1 if labelled else 0), stamps[0]))
+            updates.append(update)
+        if settled or not before or len(before) > 90 or not _DATEISH.search(before):
+            continue
+        stamps = dates.find_dates(before, reference=page.fetched_at)
+        if stamps:
+            labelled = bool(_PUBLISHED_LABEL.search(before))
+            published.append((dist - (1 if labelled else 0), stamps[0]))
+            settled = not url_day or stamps[0].date == url_day
+            if settled and updates:
+                break
     machine = _time_element(page, head_el, skip)
     pub = None
     if machine is not None:
@@ -175,16 +186,22 @@ def dates_near(page: Page, head_el: etree._Element | None, body_start: int | Non
         agreeing = [c for c in published if url_day and c[1].date == url_day]
         pub = min(agreeing or published, key=lambda c: c[0])[1]
     mod = None
-    for _, update, before in sorted(modified, key=lambda c: c[0]):
-        day = pub.date if pub else url_day
-        stamps = dates.find_dates(update, reference=page.fetched_at)
-        stamp = next((s for s in stamps if s.precision != "day"), None)
-        if stamp is None and day:
-            stamp = dates.time_on_date(day, update)
-        if stamp is not None:
-            mod = stamp
+    day = pub.date if pub else url_day
+    for update in updates[:3]:
+        mod = _update_stamp(page, update, day)
+        if mod is not None:
+            page.memo["update_line"] = update
             break
     return pub, mod
+
+
+def _update_stamp(page: Page, update: str, day: str | None) -> Timestamp | None:
+    """The time on an update line: its own date and time if it prints both, else its time on
+    the publication's day."""
+    if day:
+        return dates.time_on_date(day, update)
+    stamps = dates.find_dates(update, reference=page.fetched_at)
+    return next((s for s in stamps if s.precision != "day"), None)
 
 
 def _time_element(page: Page, head_el: etree._Element | None, skip: frozenset[str]) -> Timestamp | None:
@@ -207,8 +224,11 @@ def _time_element(page: Page, head_el: etree._Element | None, skip: frozenset[st
 
 
 def url_day(page: Page) -> str | None:
-    stamp = dates.date_from_url(page.url)
-    return stamp.date if stamp else None
+    """The date printed in the page's URL (a witness that breaks ties between visible dates)."""
+    if "url_day" not in page.memo:
+        stamp = dates.date_from_url(page.url)
+        page.memo["url_day"] = stamp.date if stamp else None
+    return page.memo["url_day"]
 
 
 # -- bylines -----------------------------------------------------------------------------------
@@ -680,29 +700,42 @@ def tags(page: Page) -> list[str]:
 
 
 # -- the layer ---------------------------------------------------------------------------------
-def extract(page: Page) -> dict:
-    """Candidates from the content-based detectors (every page)."""
+def context(page: Page) -> dict:
+    """What every layer reads about the page's layout, computed once per page: the headline
+    and its element, the main text container, the line where the body starts, the dates near
+    the headline."""
+    ctx = page.memo.get("generic")
+    if ctx is None:
+        head, head_el = headline(page)
+        container = main_container(page)
+        start = body_start(page, container)
+        pub, mod = dates_near(page, head_el, start, url_day=url_day(page))
+        ctx = page.memo["generic"] = {"headline": head, "head_el": head_el, "container": container,
+                                      "start": start, "published": pub, "modified": mod}
+    return ctx
+
+
+def extract(page: Page, known: frozenset[str] = frozenset()) -> dict:
+    """Candidates from the content-based detectors. Fields in ``known`` (found by the site
+    profile) are not searched for again: the body, images and videos when the profile gave the
+    body; the authors when it gave them."""
+    ctx = context(page)
     out: dict = {}
-    head, head_el = headline(page)
-    if head:
-        out["headline"] = head
-    container = main_container(page)
-    start = body_start(page, container)
-    pub, mod = dates_near(page, head_el, start, url_day=url_day(page))
-    if pub:
-        out["published"] = pub
-    if mod:
-        out["modified"] = mod
+    head, head_el, container, start = ctx["headline"], ctx["head_el"], ctx["container"], ctx["start"]
+    for key in ("headline", "published", "modified"):
+        if ctx[key]:
+            out[key] = ctx[key]
     found_tags = tags(page)
     if found_tags:
         out["tags"] = found_tags
     region = region_of(page, container, head_el) if container is not None else None
-    names = byline_authors(page, head_el, region, start)
-    if names:
-        out["authors"] = names
-    if container is not None:
+    if "authors" not in known:
+        names = byline_authors(page, head_el, region, start)
+        if names:
+            out["authors"] = names
+    if container is not None and "paragraphs" not in known:
         imgs = images(page, region)
-        paras = paragraphs(page, container, head, imgs, names)
+        paras = paragraphs(page, container, head, imgs, out.get("authors", []))
         if paras:
             out["paragraphs"] = paras
         if imgs:
@@ -710,6 +743,4 @@ def extract(page: Page) -> dict:
         found_videos = videos(page, region)
         if found_videos:
             out["videos"] = found_videos
-    out["_head_el"] = head_el
-    out["_container"] = container
     return out

@@ -146,15 +146,20 @@ class PageIndex:
     def __init__(self) -> None:
         self.elements: list[etree._Element] = []
         self.pos: dict[etree._Element, int] = {}
-        self.end: dict[etree._Element, int] = {}
+        # per element, by position (lists: one dict store per element is the walk's main cost)
+        self._end: list[int] = []
+        self._flags: list[frozenset[str]] = []
+        self._text: list[int] = []
+        self._links: list[int] = []
+        self.end = _ByPos(self.pos, self._end, None)
         self.by_tag: dict[str, list[etree._Element]] = {}
         self.by_class: dict[str, list[etree._Element]] = {}
         self.by_id: dict[str, etree._Element] = {}
         self.by_itemprop: dict[str, list[etree._Element]] = {}
-        self.flags: dict[etree._Element, frozenset[str]] = {}
+        self.flags = _ByPos(self.pos, self._flags, _EMPTY)
         self.own: dict[etree._Element, frozenset[str]] = {}
-        self.text_len: dict[etree._Element, int] = {}
-        self.link_len: dict[etree._Element, int] = {}
+        self.text_len = _ByPos(self.pos, self._text, 0)
+        self.link_len = _ByPos(self.pos, self._links, 0)
         self.blocks: list[Block] = []
         self._block_pos: list[int] = []
 
@@ -209,140 +214,205 @@ class PageIndex:
     # -- the walk ---------------------------------------------------------------------------
     @classmethod
     def build(cls, root: etree._Element) -> PageIndex:
+        """One recursive walk (libxml2 caps the depth at 256 without ``huge_tree``). Subtrees of
+        code and of site chrome (``nav``, ``footer``, ``aside``, sidebars, comments: PRUNED) are
+        recorded as one element with their flags and not entered."""
         self = cls()
         holders = set()
         for main in root.iter("article", "main"):
             holders.update(main.iterancestors())
-        self._holders = holders
-        self._buf: list[str] = []
-        self._buf_link = 0
-        self._buf_pos = 0
-        self._buf_flags = _EMPTY
-        self._buf_owner = root
-        self._walk(root, _EMPTY, root, False, False)
-        self._flush()
-        self._block_pos = [b.pos for b in self.blocks]
-        del self._buf, self._holders
-        return self
+        elements = self.elements
+        pos_of = self.pos
+        end_of = self._end
+        by_tag = self.by_tag
+        by_class = self.by_class
+        by_id = self.by_id
+        by_itemprop = self.by_itemprop
+        flags_of = self._flags
+        own_of = self.own
+        text_len = self._text
+        link_len = self._links
+        blocks = self.blocks
+        buf: list[str] = []
+        # the current line: [first piece position, flags, owner element, link chars]
+        line = [0, _EMPTY, root, 0]
 
-    def _flush(self) -> None:
-        if self._buf:
-            text = clean("".join(self._buf))
-            if text:
-                owner = self._buf_owner
-                tag = owner.tag
-                self.blocks.append(Block(text, _kind(tag), owner, self._buf_flags, self._buf_pos,
-                                         self._buf_link, tag if tag in HEADING_TAGS else ""))
-            self._buf.clear()
-        self._buf_link = 0
+        def flush() -> None:
+            if buf:
+                text = clean("".join(buf))
+                if text:
+                    owner = line[2]
+                    tag = owner.tag
+                    blocks.append(Block(text, _kind(tag), owner, line[1], line[0], line[3],
+                                        tag if tag in HEADING_TAGS else ""))
+                buf.clear()
+            line[3] = 0
 
-    def _add(self, text: str, owner, flags, pos: int, in_link: bool) -> int:
-        """Append a text piece to the current line; returns its length (stripped)."""
-        n = len(text.strip())
-        if not n:
-            if self._buf:
-                self._buf.append(text)
-            return 0
-        if self._buf and (owner is not self._buf_owner or flags != self._buf_flags):
-            self._flush()
-        if not self._buf:
-            self._buf_pos, self._buf_flags, self._buf_owner = pos, flags, owner
-        self._buf.append(text)
-        if in_link:
-            self._buf_link += n
-        return n
-
-    def _walk(self, el, inherited: frozenset[str], block, in_link: bool, in_article: bool) -> tuple[int, int]:
-        tag = el.tag
-        pos = len(self.elements)
-        self.elements.append(el)
-        self.pos[el] = pos
-        self.by_tag.setdefault(tag, []).append(el)
-        get = el.get
-        cls_attr = get("class") or ""
-        ident = get("id") or ""
-        if cls_attr:
-            for token in cls_attr.split():
-                self.by_class.setdefault(token, []).append(el)
-        if ident:
-            self.by_id.setdefault(ident, el)
-        prop = get("itemprop")
-        if prop:
-            for token in prop.split():
-                self.by_itemprop.setdefault(token, []).append(el)
-
-        # own chrome kinds
-        if tag in CODE_TAGS:
-            own = frozenset(("code",))
-        else:
-            custom = tag if "-" in tag else ""
-            own = _class_kinds(custom, cls_attr, ident, tag == "p" or tag in HEADING_TAGS) \
-                if (cls_attr or ident or custom) else _EMPTY
-            if own and tag in ("article", "main"):  # WordPress: class="… tag-port category-x"
-                own = own & {"comments", "hidden"}
-            tk = TAG_KINDS.get(tag)
-            if tk:
-                own = own | {tk}
-            role = get("role")
-            if role and role.lower() in _ROLE_KINDS:
-                own = own | {_ROLE_KINDS[role.lower()]}
-            if get("aria-hidden") == "true" or get("hidden") is not None:
-                own = own | {"hidden"}
-            style = get("style")
-            if style and ("display:none" in style.replace(" ", "") or "visibility:hidden" in style.replace(" ", "")):
-                own = own | {"hidden"}
-            if own:
-                if el in self._holders:  # a box left open around the article: not chrome
-                    own = own - _CONTAINER_KINDS
-                elif in_article and ("header" in own or "footer" in own):
-                    own = own - {"header", "footer"}  # the article's own header (headline, byline)
-        if own:
-            self.own[el] = own
-            flags = inherited | own if inherited else own
-        else:
-            flags = inherited
-        self.flags[el] = flags
-        in_article = in_article or tag in ("article", "main")
-
-        is_block = tag in BLOCK_TAGS or tag == "body"
-        if is_block:
-            self._flush()
-            block = el
-        in_link = in_link or tag == "a"
-        total = links = 0
-        text = el.text
-        if text and tag not in CODE_TAGS:
-            n = self._add(text, block, flags, pos, in_link)
-            total += n
+        def add(text: str, owner, flags, pos: int, in_link: bool) -> int:
+            n = len(text.strip())
+            if not n:
+                if buf:
+                    buf.append(text)
+                return 0
+            if buf and (owner is not line[2] or flags != line[1]):
+                flush()
+            if not buf:
+                line[0], line[1], line[2] = pos, flags, owner
+            buf.append(text)
             if in_link:
-                links += n
-        for child in el:
-            ctag = child.tag
-            if isinstance(ctag, str):
-                if ctag == "br":
-                    self._flush()
-                    self.pos[child] = len(self.elements)
-                    self.end[child] = len(self.elements)
-                    self.elements.append(child)
-                    self.flags[child] = flags
-                else:
-                    t, lk = self._walk(child, flags, block, in_link, in_article)
-                    total += t
-                    links += lk
-                    if ctag in BLOCK_TAGS:
-                        self._flush()
-            tail = child.tail
-            if tail:
-                n = self._add(tail, block, flags, pos, in_link)
+                line[3] += n
+            return n
+
+        def walk(el, inherited, block, in_link: bool, in_article: bool) -> tuple[int, int]:
+            tag = el.tag
+            pos = len(elements)
+            elements.append(el)
+            pos_of[el] = pos
+            end_of.append(pos)
+            text_len.append(0)
+            link_len.append(0)
+            if tag in by_tag:
+                by_tag[tag].append(el)
+            else:
+                by_tag[tag] = [el]
+            own = _EMPTY
+            if tag in CODE_TAGS:
+                own = _CODE
+            else:
+                items = el.items()
+                custom = tag if "-" in tag else ""
+                if items or custom:
+                    cls_attr = ident = ""
+                    extra = None
+                    for key, value in items:
+                        if key == "class":
+                            cls_attr = value
+                            for token in value.split():
+                                if token in by_class:
+                                    by_class[token].append(el)
+                                else:
+                                    by_class[token] = [el]
+                        elif key == "id":
+                            ident = value
+                            by_id.setdefault(value, el)
+                        elif key == "itemprop":
+                            for token in value.split():
+                                by_itemprop.setdefault(token, []).append(el)
+                        elif key in _FLAG_ATTRS:
+                            kind = _attr_kind(key, value)
+                            if kind:
+                                extra = (extra or set())
+                                extra.add(kind)
+                    if cls_attr or ident or custom:
+                        own = _class_kinds(custom, cls_attr, ident, tag == "p" or tag in HEADING_TAGS)
+                        if own and tag in ("article", "main"):  # WordPress: class="… tag-port"
+                            own = own & _ARTICLE_OWN
+                    if extra:
+                        own = own | extra
+                tk = TAG_KINDS.get(tag)
+                if tk:
+                    own = own | {tk}
+                if own:
+                    if el in holders:  # a box left open around the article: not chrome
+                        own = own - _CONTAINER_KINDS
+                    elif in_article and ("header" in own or "footer" in own):
+                        own = own - _HEADER_FOOTER  # the article's own header (headline, byline)
+            if own:
+                own_of[el] = own
+                flags = inherited | own if inherited else own
+            else:
+                flags = inherited
+            flags_of.append(flags)
+            if own and not own.isdisjoint(PRUNED):
+                return 0, 0
+            in_article = in_article or tag == "article" or tag == "main"
+            is_block = tag in BLOCK_TAGS
+            if is_block:
+                flush()
+                block = el
+            if tag == "a":
+                in_link = True
+            total = links = 0
+            text = el.text
+            if text:
+                n = add(text, block, flags, pos, in_link)
                 total += n
                 if in_link:
                     links += n
-        if is_block:
-            self._flush()
-        self.end[el] = len(self.elements) - 1
-        self.text_len[el] = total
-        self.link_len[el] = links
-        return total, links
+            for child in el:
+                ctag = child.tag
+                if ctag.__class__ is str:
+                    if ctag == "br":
+                        flush()
+                        pos_of[child] = cpos = len(elements)
+                        elements.append(child)
+                        end_of.append(cpos)
+                        text_len.append(0)
+                        link_len.append(0)
+                        flags_of.append(flags)
+                    else:
+                        t, lk = walk(child, flags, block, in_link, in_article)
+                        total += t
+                        links += lk
+                        if ctag in BLOCK_TAGS:
+                            flush()
+                tail = child.tail
+                if tail:
+                    n = add(tail, block, flags, pos, in_link)
+                    total += n
+                    if in_link:
+                        links += n
+            if is_block:
+                flush()
+            end_of[pos] = len(elements) - 1
+            text_len[pos] = total
+            link_len[pos] = links
+            return total, links
+
+        body = root.find("body")
+        walk(body if body is not None else root, _EMPTY, root, False, False)
+        flush()
+        self._block_pos = [b.pos for b in blocks]
+        return self
+
+
+class _ByPos:
+    """A read-only element → value mapping over a list indexed by document position."""
+
+    __slots__ = ("_pos", "_values", "_default")
+
+    def __init__(self, pos: dict, values: list, default) -> None:
+        self._pos, self._values, self._default = pos, values, default
+
+    def __getitem__(self, el):
+        return self._values[self._pos[el]]
+
+    def get(self, el, default=None):
+        p = self._pos.get(el)
+        return (self._default if default is None else default) if p is None else self._values[p]
+
+    def __contains__(self, el) -> bool:
+        return el in self._pos
+
+
+_CODE = frozenset({"code"})
+_ARTICLE_OWN = frozenset({"comments", "hidden"})
+_HEADER_FOOTER = frozenset({"header", "footer"})
+#: Chrome subtrees the walk records but does not enter (nothing in them is ever article text,
+#: date, byline or image).
+PRUNED = frozenset({"code", "nav", "footer", "aside", "sidebar", "comments"})
+_FLAG_ATTRS = frozenset({"role", "aria-hidden", "hidden", "style"})
+
+
+def _attr_kind(key: str, value: str) -> str | None:
+    if key == "role":
+        return _ROLE_KINDS.get(value.lower())
+    if key == "aria-hidden":
+        return "hidden" if value == "true" else None
+    if key == "hidden":
+        return "hidden"
+    squeezed = value.replace(" ", "").lower()
+    return "hidden" if "display:none" in squeezed or "visibility:hidden" in squeezed else None
 
 
 _ROLE_KINDS = {"navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside",

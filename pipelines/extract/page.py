@@ -47,6 +47,7 @@ class Page:
     fetched_at: datetime | None = None
     problems: list[str] = field(default_factory=list)
     encoding_notes: list[dict] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)  # per-page results shared by the layers
 
     def problems_as_conflicts(self) -> list[dict]:
         """What the record notes about the page itself (charset witnesses that disagreed,

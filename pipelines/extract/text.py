@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import codecs
-
 from w3lib.encoding import (
     html_body_declared_encoding,
     html_to_unicode,
@@ -19,21 +17,21 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-_WS = re.compile(r"\s+")
-_NEEDS_TIDY = re.compile(r"\s\s|[^\S ]|^\s|\s$|[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 # Invisible marks that only steer rendering; they never carry meaning in a news text.
 _INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean(text: str | None) -> str:
-    """NFC, invisible direction marks removed, runs of white space folded to one space, trimmed."""
+    """NFC, invisible direction marks removed, runs of white space (``str.split``'s, NO-BREAK
+    SPACE included) folded to one space, trimmed."""
     if not text:
         return ""
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
-    if _NEEDS_TIDY.search(text) is None:  # the common case: already tidy
-        return text
-    return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def _sniff(body: bytes) -> str | None:

@@ -197,16 +197,17 @@ def author_boxes(page: Page, label: str | None) -> list[tuple[etree._Element, li
     return out
 
 
-def extract(page: Page, era: Era, fallback: dict) -> dict:
-    """Candidates from one era entry (only what its selectors and anchors found). ``fallback``
-    is the generic layer's output (its headline element and dates serve as context)."""
+def extract(page: Page, era: Era) -> dict:
+    """Candidates from one era entry (only what its selectors and anchors found). The generic
+    layer's context (headline element, dates) serves where the entry names no element."""
     idx = page.index
+    fallback = generic.context(page)
     out: dict = {}
     head, head_el = _first_text(page, era.headline)
     if head:
         out["headline"] = generic.strip_outlet(head, page.site_names)
     else:
-        head_el = fallback.get("_head_el")
+        head_el = fallback["head_el"]
     for selector in era.published:
         for el in select(idx, selector):
             stamps = dates.find_dates(idx.text(el, 120), reference=page.fetched_at)
@@ -251,7 +252,6 @@ def extract(page: Page, era: Era, fallback: dict) -> dict:
             vids = generic.videos(page, region, exclude=exclude)
             if vids:
                 out["videos"] = vids
-    out["_exclude"] = exclude
     return out
 
 
@@ -262,6 +262,9 @@ def _update_line(page: Page, anchor: str, day: str | None, exclude: tuple):
         return None
     idx = page.index
     folded = anchor.replace(" ", "")
+    seen = page.memo.get("update_line")
+    if seen and folded in seen.replace(" ", "") and generic.context(page)["modified"] is not None:
+        return generic.context(page)["modified"]  # the generic layer read this same line
     for block in idx.blocks:
         if block.flags & generic.NAV_KINDS or folded not in block.text.replace(" ", ""):
             continue
