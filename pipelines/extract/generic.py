@@ -114,8 +114,11 @@ def _block_at(idx: PageIndex, el: etree._Element | None) -> int | None:
     return bisect_left(idx._block_pos, idx.pos[el])
 
 
-_UPDATE = re.compile(r"آخر\s*تحديث|تم\s*التحديث|عُ?دِّ?ّ?ل|عدل\s*في|\bupdated?\b|mis\s+à\s+jour|modifié", re.IGNORECASE)
-_PUBLISHED_LABEL = re.compile(r"نُ?شِ?ر|تاريخ\s*النشر|\bpublished\b|publié", re.IGNORECASE)
+_H = "[\u064b-\u0652]*"  # harakat between letters
+_UPDATE = re.compile(
+    rf"آخر\s*تحديث|تم\s*التحديث|(?<![\u0621-\u064a])ع{_H}د{_H}ل{_H}(?:\s+في)?\s*[:：]|\bupdated?\b|mis\s+à\s+jour|modifié",
+    re.IGNORECASE)
+_PUBLISHED_LABEL = re.compile(rf"(?<![\u0621-\u064a])ن{_H}ش{_H}ر|تاريخ\s*النشر|\bpublished\b|publié", re.IGNORECASE)
 
 
 def date_lines(page: Page, head_el: etree._Element | None, body_start: int | None,
@@ -125,6 +128,10 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
     past the start of the body are far)."""
     idx = page.index
     head = _block_at(idx, head_el)
+    # lines that share a nearer ancestor with the headline come first (a masthead date bar
+    # before the <h1> is nearer in lines than the article's own date line below it)
+    around = [head_el, *head_el.iterancestors()] if head_el is not None else []
+    around = [a for a in around if a.tag not in {"html"}]
     out = []
     lo, hi = 0, len(idx.blocks)
     if window is not None and head is not None:
@@ -136,7 +143,8 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
         dist = (abs(i - head) * 2 + (i < head)) if head is not None else i
         if body_start is not None and i >= body_start:
             dist += 1000
-        out.append((dist, block.text))
+        level = next((k for k, a in enumerate(around) if idx.contains(a, block.element)), len(around))
+        out.append((level * 100 + dist, block.text))
     out.sort(key=lambda pair: pair[0])
     return out
 
@@ -281,7 +289,7 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
     stop = body_start if body_start is not None else len(idx.blocks)
     window = idx.blocks[max(0, head - 6): max(stop, head + 1) + 2]
     for i, block in enumerate(window):
-        if block.flags & _AUTHOR_SKIP or len(block.text) > 90:
+        if len(block.text) > 90:
             continue
         if is_hidden_label(block.text) == "author" and i + 1 < len(window):
             names = split_names(window[i + 1].text)
@@ -291,7 +299,7 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
             names = split_names(window[i + 1].text)
             if names:
                 return _dedupe(names)
-        if "hidden" in block.flags:
+        if block.flags & _AUTHOR_SKIP:
             continue
         names = byline_name(block.text)
         if names:
@@ -407,8 +415,14 @@ def body_blocks(page: Page, container: etree._Element, skip: frozenset[str] = BO
     idx = page.index
     own = idx.flags[container]
     out = []
+    labelled = False
     for b in idx.blocks_in(container):
+        if labelled:  # the line a hidden 'Author,' / 'Role,' label names
+            labelled = False
+            if len(b.text) <= 80:
+                continue
         if (b.flags - own) & skip if own else b.flags & skip:
+            labelled = is_hidden_label(b.text) in {"author", "role"}
             continue
         if exclude and any(idx.pos[e] <= b.pos <= idx.end[e] for e in exclude):
             continue
@@ -446,8 +460,13 @@ def caption_for(page: Page, img: etree._Element) -> tuple[str | None, str | None
     for anc in img.iterancestors():
         if anc.tag == "figure":
             cap = next(iter(anc.iter("figcaption")), None)
-            credit = _credit_sibling(page, anc, exclude=cap)
-            return (_visible_text(page, cap) or None) if cap is not None else None, credit
+            credit_el = _credit_element(page, anc, img)
+            credit = _credit_text(_visible_text(page, credit_el)) if credit_el is not None else None
+            caption = _visible_text(page, cap) if cap is not None else ""
+            if credit_el is not None and cap is not None and idx.contains(cap, credit_el):
+                printed_credit = _visible_text(page, credit_el)
+                caption = caption[: -len(printed_credit)].strip() if caption.endswith(printed_credit) else caption
+            return caption or None, credit
         if anc.tag not in {"a", "picture", "span", "div", "p"} or idx.text_len.get(anc, 0) > 300:
             break
     # climb the wrappers the image fills (no text of their own)
@@ -458,8 +477,10 @@ def caption_for(page: Page, img: etree._Element) -> tuple[str | None, str | None
     for sib in _siblings(holder):
         if not isinstance(sib.tag, str) or sib.tag in IMG_TAGS or sib.tag == "br":
             continue
+        if idx.text_len.get(sib, 0) > 250 or sib.tag in {"h1", "h2", "h3", "h4"} or idx.link_len.get(sib, 0) > 0:
+            break
         text = _visible_text(page, sib)
-        if not text or len(text) > 250 or idx.link_len.get(sib, 0) > 0 or sib.tag in {"h1", "h2", "h3"}:
+        if not text:
             continue
         if _is_credit_only(text, sib, idx) and caption is not None:
             credit = credit or _credit_text(text)
@@ -471,6 +492,24 @@ def caption_for(page: Page, img: etree._Element) -> tuple[str | None, str | None
     if caption is None and holder.tag not in IMG_TAGS:
         caption = _caption_after_break(page, img)
     return caption, credit
+
+
+def _credit_element(page: Page, figure: etree._Element, img: etree._Element) -> etree._Element | None:
+    """An element of the figure that is only a credit: named credit, led by a (hidden)
+    ``مصدر الصورة،`` label, or printed ``تصوير: …`` / ``© …``."""
+    idx = page.index
+    for el in figure.iter():
+        if el is figure or el is img or not isinstance(el.tag, str) or el.tag in IMG_TAGS or el.tag == "figcaption":
+            continue
+        if el.tag not in {"span", "div", "small", "p", "cite"} or not 0 < idx.text_len.get(el, 0) <= 80:
+            continue
+        if "hidden" in idx.flags.get(el, ()):
+            continue
+        labelled = any(is_hidden_label(t.strip()) == "credit" for t in el.itertext())
+        text = _visible_text(page, el)
+        if text and (labelled or _is_credit_only(text, el, idx)):
+            return el
+    return None
 
 
 def _siblings(holder: etree._Element):
@@ -486,8 +525,11 @@ _CREDIT_ONLY = re.compile(r"^\s*(?:تصوير|عدسة|المصدر|مصدر ا�
                           re.IGNORECASE)
 
 
+_PARENS_ONLY = re.compile(r"^[(（]\s*([^()（）]{1,40}?)\s*[)）]$")
+
+
 def _is_credit_only(text: str, el: etree._Element, idx: PageIndex) -> bool:
-    return bool(_CREDIT_ONLY.match(text)) or "credit" in words_own(idx, el)
+    return bool(_CREDIT_ONLY.match(text) or _PARENS_ONLY.match(text)) or "credit" in words_own(idx, el)
 
 
 def words_own(idx: PageIndex, el: etree._Element) -> frozenset[str]:
@@ -497,23 +539,8 @@ def words_own(idx: PageIndex, el: etree._Element) -> frozenset[str]:
 
 
 def _credit_text(text: str) -> str:
-    m = _CREDIT_ONLY.match(text)
+    m = _CREDIT_ONLY.match(text) or _PARENS_ONLY.match(text)
     return clean(m.group(1)) if m else text
-
-
-def _credit_sibling(page: Page, figure: etree._Element, exclude) -> str | None:
-    idx = page.index
-    for el in figure.iter():
-        if el is exclude or el is figure or not isinstance(el.tag, str) or el.tag in IMG_TAGS:
-            continue
-        if exclude is not None and idx.contains(exclude, el):
-            continue
-        if el.tag in {"span", "div", "small", "p", "cite"} and 0 < idx.text_len.get(el, 0) <= 80:
-            text = _visible_text(page, el)
-            hidden_label = any(is_hidden_label(b.text) == "credit" for b in idx.blocks_in(el))
-            if text and (hidden_label or _is_credit_only(text, el, idx)):
-                return _credit_text(text)
-    return None
 
 
 _SENTENCE_END = re.compile(r"[.!?؟…]\s*$")

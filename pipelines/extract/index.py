@@ -60,7 +60,7 @@ WORD_KINDS = {
     **dict.fromkeys(["tag", "tags", "keywords"], "tags"),
     **dict.fromkeys(["author", "authors", "byline", "writer", "writeby"], "author"),
     **dict.fromkeys(["caption", "figcaption", "credit"], "caption"),
-    **dict.fromkeys(["hidden", "sronly", "visuallyhidden", "screenreader", "screenreadertext", "offscreen",
+    **dict.fromkeys(["sronly", "visuallyhidden", "screenreader", "screenreadertext", "offscreen",
                      "vh"], "hidden"),
 }
 #: Stems that mark chrome at the start of a compound class word (``sharedaddy``, ``relatedposts``).
@@ -156,6 +156,7 @@ class PageIndex:
         self.by_class: dict[str, list[etree._Element]] = {}
         self.by_id: dict[str, etree._Element] = {}
         self.by_itemprop: dict[str, list[etree._Element]] = {}
+        self.by_property: dict[str, list[etree._Element]] = {}  # RDFa ``property``
         self.flags = _ByPos(self.pos, self._flags, _EMPTY)
         self.own: dict[etree._Element, frozenset[str]] = {}
         self.text_len = _ByPos(self.pos, self._text, 0)
@@ -192,6 +193,8 @@ class PageIndex:
             return ""
         flags = self.flags
         own = flags.get(el, _EMPTY)
+        if not own.isdisjoint(PRUNED):
+            return ""  # a chrome subtree the walk did not enter
         parts: list[str] = []
 
         def visit(node) -> None:
@@ -228,6 +231,7 @@ class PageIndex:
         by_class = self.by_class
         by_id = self.by_id
         by_itemprop = self.by_itemprop
+        by_property = self.by_property
         flags_of = self._flags
         own_of = self.own
         text_len = self._text
@@ -298,6 +302,9 @@ class PageIndex:
                         elif key == "itemprop":
                             for token in value.split():
                                 by_itemprop.setdefault(token, []).append(el)
+                        elif key == "property":
+                            for token in value.split():
+                                by_property.setdefault(token, []).append(el)
                         elif key in _FLAG_ATTRS:
                             kind = _attr_kind(key, value)
                             if kind:

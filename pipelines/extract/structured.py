@@ -107,6 +107,28 @@ def from_jsonld(page: Page) -> dict:
     return out
 
 
+#: RDFa / microdata properties of an element (not a <meta>) that carry the publication date.
+_RDFA_DATES = ("dc:date", "dc:created", "dcterms:created", "article:published_time", "schema:datePublished")
+
+
+def _rdfa_date(page: Page):
+    """``<span property="dc:date" content="2019-02-08T00:00:00+01:00">`` (Drupal) or
+    ``itemprop="datePublished"`` with ``content``/``datetime``: a midnight stamp is a day."""
+    idx = page.index
+    found = [el for key in _RDFA_DATES for el in idx.by_property.get(key, [])]
+    found += idx.by_itemprop.get("datePublished", [])
+    for el in found:
+        if el.tag == "meta" or idx.flags[el] & {"related", "sidebar", "comments", "nav", "footer"}:
+            continue
+        value = (el.get("content") or el.get("datetime") or "").strip()
+        if re.match(r"^\d{4}-\d{2}-\d{2}T00:00(?::00)?(?:[+-]\d{2}:?\d{2}|Z)?$", value):
+            value = value[:10]
+        ts = dates.parse_iso(value, source="meta") if value else None
+        if ts:
+            return ts
+    return None
+
+
 def from_meta(page: Page) -> dict:
     """Candidates from OpenGraph, ``article:*`` and common ``name=`` meta tags."""
     out: dict = {}
@@ -121,6 +143,10 @@ def from_meta(page: Page) -> dict:
         ts = dates.parse_iso(value, source="meta") if value else None
         if ts:
             out[field] = ts
+    if "published" not in out:
+        ts = _rdfa_date(page)
+        if ts:
+            out["published"] = ts
     authors = [a for v in page.meta.get("article:author", []) + page.meta.get("author", []) for a in _names(v)]
     if authors:
         out["authors"] = list(dict.fromkeys(authors))
