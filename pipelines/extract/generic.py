@@ -175,7 +175,7 @@ def dates_near(page: Page, head_el: etree._Element | None, body_start: int | Non
             updates.append(update)
         if settled or not before or len(before) > 90 or not _DATEISH.search(before):
             continue
-        stamps = dates.find_dates(before, reference=page.fetched_at)
+        stamps = _read_line(page, before)
         if stamps:
             labelled = bool(_PUBLISHED_LABEL.search(before))
             published.append((dist - (1 if labelled else 0), stamps[0]))
@@ -203,9 +203,24 @@ def dates_near(page: Page, head_el: etree._Element | None, body_start: int | Non
     return pub, mod
 
 
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
+
+
+def _read_line(page: Page, line: str) -> list[Timestamp]:
+    """Timestamps of a short candidate line: the Arabic lexicon; a line with Latin words (an
+    English or French date on a bilingual page) also gets the dateparser layer."""
+    if _LATIN_WORD.search(line):
+        return dates.read_date_line(line, reference=page.fetched_at)
+    return dates.find_dates(line, reference=page.fetched_at)
+
+
 def _update_stamp(page: Page, update: str, day: str | None) -> Timestamp | None:
     """The time on an update line: its own date and time if it prints both, else its time on
     the publication's day."""
+    if _LATIN_WORD.search(update):
+        own = next((s for s in _read_line(page, update) if s.precision != "day"), None)
+        if own is not None:
+            return own
     if day:
         return dates.time_on_date(day, update)
     stamps = dates.find_dates(update, reference=page.fetched_at)
