@@ -8,10 +8,9 @@ later layer disagrees, the disagreement is kept in ``conflicts``.
 
 from __future__ import annotations
 
+import html as _html
 import re
 from datetime import datetime
-
-import html as _html
 
 from . import dates, generic, structured, urls
 from .article import Article, NotAnArticle

@@ -17,7 +17,7 @@ from lxml import etree
 
 from . import dates, urls
 from .article import Image, Video
-from .boilerplate import UPDATE_LINE, body_paragraphs, is_box_heading, is_hidden_label
+from .boilerplate import body_paragraphs, is_box_heading, is_hidden_label
 from .index import Block, PageIndex
 from .media import make_image, split_credit
 from .page import Page
@@ -346,9 +346,9 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
 def _author_elements(idx: PageIndex, scope: etree._Element) -> list[etree._Element]:
     out = []
     for el, own in idx.own.items():
-        if "author" in own and idx.contains(scope, el) and not (idx.flags[el] & _AUTHOR_SKIP):
-            if 0 < idx.text_len.get(el, 0) <= 90:
-                out.append(el)
+        if ("author" in own and idx.contains(scope, el) and not (idx.flags[el] & _AUTHOR_SKIP)
+                and 0 < idx.text_len.get(el, 0) <= 90):
+            out.append(el)
     out.sort(key=idx.pos.__getitem__)
     return out
 
@@ -658,9 +658,9 @@ def videos(page: Page, region: etree._Element, skip: frozenset[str] = IMAGE_SKIP
     found = []
     for tag in ("iframe", "video", "amp-youtube"):
         for el in idx.tag(tag):
-            if idx.contains(region, el) and not ((idx.flags[el] - idx.flags[region]) & (skip - {"media"})):
-                if not (exclude and any(idx.contains(e, el) for e in exclude)):
-                    found.append(el)
+            if (idx.contains(region, el) and not ((idx.flags[el] - idx.flags[region]) & (skip - {"media"}))
+                    and not (exclude and any(idx.contains(e, el) for e in exclude))):
+                found.append(el)
     found.sort(key=idx.pos.__getitem__)
     out: list[Video] = []
     for el in found:

@@ -386,7 +386,7 @@ class PageIndex:
 class _ByPos:
     """A read-only element → value mapping over a list indexed by document position."""
 
-    __slots__ = ("_pos", "_values", "_default")
+    __slots__ = ("_default", "_pos", "_values")
 
     def __init__(self, pos: dict, values: list, default) -> None:
         self._pos, self._values, self._default = pos, values, default
