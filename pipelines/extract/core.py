@@ -8,6 +8,7 @@ later layer disagrees, the disagreement is kept in ``conflicts``.
 
 from __future__ import annotations
 
+import gc
 import html as _html
 import re
 from datetime import datetime
@@ -54,7 +55,25 @@ _NOT_ARTICLE_KINDS = {
 }
 
 
-def extract(
+def extract(*args, **kwargs) -> Article:
+    """One page → one record, or ``NotAnArticle(reason)`` (see :func:`_extract`).
+
+    Runs with Python's cyclic garbage collector paused (the caller's setting is restored): a
+    page allocates a few thousand short-lived objects (element proxies, lines, flags) that
+    reference counting frees when the page goes, and no cycles; letting the collector scan them
+    again and again while they are alive cost a fifth of the extraction time.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _extract(*args, **kwargs)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _extract(
     body: bytes,
     url: str,
     *,
@@ -65,9 +84,10 @@ def extract(
 ) -> Article:
     """One page → one record, or ``NotAnArticle(reason)``. Pure: no network, no Scrapy.
 
-    ``use_profile=False`` leaves the site profile out (the generic layer alone; for tests and
-    for measuring what the profile adds). ``url`` is the address the page stands for (the site URL; a replica host given in
+    ``url`` is the address the page stands for (the site URL; a replica host given in
     ``extra_hosts`` is mapped onto the site). ``fetched_at`` (aware) resolves relative dates.
+    ``use_profile=False`` leaves the site profile out (the generic layer alone: for tests, and
+    to measure what the profile adds).
     """
     info = urls.classify(url, extra_hosts)
     if info.kind in _NOT_ARTICLE_KINDS:

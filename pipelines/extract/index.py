@@ -162,6 +162,7 @@ class PageIndex:
         self.text_len = _ByPos(self.pos, self._text, 0)
         self.link_len = _ByPos(self.pos, self._links, 0)
         self.blocks: list[Block] = []
+        self.pruned: set[etree._Element] = set()  # chrome recorded but not entered
         self._block_pos: list[int] = []
 
     # -- lookups --------------------------------------------------------------------------
@@ -193,7 +194,7 @@ class PageIndex:
             return ""
         flags = self.flags
         own = flags.get(el, _EMPTY)
-        if not own.isdisjoint(PRUNED):
+        if el in self.pruned:
             return ""  # a chrome subtree the walk did not enter
         parts: list[str] = []
 
@@ -237,6 +238,7 @@ class PageIndex:
         text_len = self._text
         link_len = self._links
         blocks = self.blocks
+        pruned = self.pruned
         buf: list[str] = []
         # the current line: [first piece position, flags, owner element, link chars]
         line = [0, _EMPTY, root, 0]
@@ -253,11 +255,11 @@ class PageIndex:
             line[3] = 0
 
         def add(text: str, owner, flags, pos: int, in_link: bool) -> int:
-            n = len(text.strip())
-            if not n:
+            if text.isspace():
                 if buf:
                     buf.append(text)
                 return 0
+            n = len(text.strip())
             if buf and (owner is not line[2] or flags != line[1]):
                 flush()
             if not buf:
@@ -330,12 +332,14 @@ class PageIndex:
             else:
                 flags = inherited
             flags_of.append(flags)
-            if own and not own.isdisjoint(PRUNED):
-                return 0, 0
+            if own and not own.isdisjoint(PRUNED) and (tag == "header" or not own & PRUNED <= _HEADER_ONLY):
+                pruned.add(el)
+                return 0, 0  # a class named header may be the article's own (h1, byline): entered
             in_article = in_article or tag == "article" or tag == "main"
             is_block = tag in BLOCK_TAGS
             if is_block:
-                flush()
+                if buf:
+                    flush()
                 block = el
             if tag == "a":
                 in_link = True
@@ -350,7 +354,8 @@ class PageIndex:
                 ctag = child.tag
                 if ctag.__class__ is str:
                     if ctag == "br":
-                        flush()
+                        if buf:
+                            flush()
                         pos_of[child] = cpos = len(elements)
                         elements.append(child)
                         end_of.append(cpos)
@@ -361,7 +366,7 @@ class PageIndex:
                         t, lk = walk(child, flags, block, in_link, in_article)
                         total += t
                         links += lk
-                        if ctag in BLOCK_TAGS:
+                        if buf and ctag in BLOCK_TAGS:
                             flush()
                 tail = child.tail
                 if tail:
@@ -369,7 +374,7 @@ class PageIndex:
                     total += n
                     if in_link:
                         links += n
-            if is_block:
+            if is_block and buf:
                 flush()
             end_of[pos] = len(elements) - 1
             text_len[pos] = total
@@ -379,6 +384,7 @@ class PageIndex:
         body = root.find("body")
         walk(body if body is not None else root, _EMPTY, root, False, False)
         flush()
+        walk = add = flush = None  # noqa: F841 - break the closures' reference cycle
         self._block_pos = [b.pos for b in blocks]
         return self
 
@@ -405,9 +411,10 @@ class _ByPos:
 _CODE = frozenset({"code"})
 _ARTICLE_OWN = frozenset({"comments", "hidden"})
 _HEADER_FOOTER = frozenset({"header", "footer"})
+_HEADER_ONLY = frozenset({"header"})
 #: Chrome subtrees the walk records but does not enter (nothing in them is ever article text,
 #: date, byline or image).
-PRUNED = frozenset({"code", "nav", "footer", "aside", "sidebar", "comments"})
+PRUNED = frozenset({"code", "nav", "footer", "aside", "sidebar", "comments", "header", "related", "ads", "newsletter"})
 _FLAG_ATTRS = frozenset({"role", "aria-hidden", "hidden", "style"})
 
 

@@ -41,7 +41,6 @@ def _parser() -> etree.HTMLParser:
 @dataclass
 class Page:
     url: str  # the site URL this page stands for (used to resolve relative links)
-    html: str
     encoding: str
     tree: lxml.html.HtmlElement
     fetched_at: datetime | None = None
@@ -66,12 +65,15 @@ class Page:
         if not html.strip():
             raise ValueError("empty document")
         parser = _parser()
-        # Parse from UTF-8 bytes so lxml never second-guesses the decoding done above.
-        html_clean = html.replace("\x00", "")
-        root = etree.fromstring(html_clean.encode("utf-8"), parser=parser)
+        if encoding == "utf-8" and not notes and not body.startswith(b"\xef\xbb\xbf"):
+            data = body.replace(b"\x00", b"")  # valid UTF-8 already: parse the bytes as they are
+        else:
+            # parse from UTF-8 bytes so lxml never second-guesses the decoding done above
+            data = html.replace("\x00", "").encode("utf-8")
+        root = etree.fromstring(data, parser=parser)
         if root is None:
             raise ValueError("no HTML element in the document")
-        page = cls(url=url, html=html_clean, encoding=encoding, tree=root, fetched_at=fetched_at)
+        page = cls(url=url, encoding=encoding, tree=root, fetched_at=fetched_at)
         page.encoding_notes = notes
         return page
 

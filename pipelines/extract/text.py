@@ -51,15 +51,16 @@ def _sniff(body: bytes) -> str | None:
 FEW_INVALID = 8
 
 
-def _invalid(body: bytes, encoding: str) -> int | None:
-    """How many byte sequences of ``body`` are invalid in ``encoding`` (None: unknown codec)."""
+def _decode(body: bytes, encoding: str) -> tuple[str | None, int | None]:
+    """(text, 0) when ``body`` is valid ``encoding``; (text with U+FFFD, invalid sequences)
+    when not; (None, None) for an unknown codec."""
     try:
-        body.decode(encoding)
-        return 0
+        return body.decode(encoding), 0
     except LookupError:
-        return None
+        return None, None
     except UnicodeDecodeError:
-        return body.decode(encoding, "replace").count("\ufffd") - body.decode(encoding, "ignore").count("\ufffd")
+        text = body.decode(encoding, "replace")
+        return text, text.count("\ufffd") - body.decode(encoding, "ignore").count("\ufffd")
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
@@ -89,19 +90,19 @@ def decode_with_witnesses(body: bytes, content_type: str | None = None) -> tuple
     for source, enc in witnesses:
         if not enc or enc == "cp1252":
             continue
-        bad = _invalid(body, enc)
+        text, bad = _decode(body, enc)
         if bad is None:
             continue
         if bad == 0:
-            return enc, body.decode(enc), notes
+            return enc, text, notes
         if bad <= FEW_INVALID and bad * 200 < len(body):
             notes.append({"field": "encoding", "reason": "invalid_bytes", "encoding": enc, "count": bad})
-            return enc, body.decode(enc, errors="replace"), notes
+            return enc, text, notes
         notes.append({"field": "encoding", "reason": "declared_charset_wrong", "declared": enc, "by": source})
-    bad = _invalid(body, "utf-8")
+    text, bad = _decode(body, "utf-8")
     if bad == 0:
-        return "utf-8", body.decode("utf-8"), notes
+        return "utf-8", text, notes
     if bad <= FEW_INVALID and bad * 200 < len(body):
         notes.append({"field": "encoding", "reason": "invalid_bytes", "encoding": "utf-8", "count": bad})
-        return "utf-8", body.decode("utf-8", errors="replace"), notes
+        return "utf-8", text, notes
     return "cp1256", body.decode("cp1256", errors="replace"), notes
