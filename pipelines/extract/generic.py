@@ -11,6 +11,7 @@ image. Body: the densest text container, read past injected widgets, without pro
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -107,10 +108,8 @@ def headline(page: Page) -> tuple[str | None, etree._Element | None]:
 # -- lines near the headline -----------------------------------------------------------------
 def _block_at(idx: PageIndex, el: etree._Element | None) -> int | None:
     """Index in ``idx.blocks`` of the first line at or after ``el``."""
-    if el is None:
+    if el is None or el not in idx.pos:
         return None
-    from bisect import bisect_left
-
     return bisect_left(idx._block_pos, idx.pos[el])
 
 
@@ -373,6 +372,7 @@ def main_container(page: Page, skip: frozenset[str] = BODY_SKIP) -> etree._Eleme
         parent = holder.getparent()
         if parent is not None and parent.tag not in {"html"}:
             scores[parent] = scores.get(parent, 0) + weight / 2
+    scores = {el: score for el, score in scores.items() if el in page.index.pos}
     if not scores:
         return None
     best = max(scores, key=scores.__getitem__)

@@ -382,7 +382,8 @@ class PageIndex:
             return total, links
 
         body = root.find("body")
-        walk(body if body is not None else root, _EMPTY, root, False, False)
+        start = body if body is not None else root
+        walk(start, _EMPTY, start, False, False)
         flush()
         walk = add = flush = None  # noqa: F841 - break the closures' reference cycle
         self._block_pos = [b.pos for b in blocks]
