@@ -108,7 +108,7 @@ def _extract(
     }
     for name in ("jsonld", "meta"):
         if layers[name].get("headline"):
-            layers[name]["headline"] = generic.strip_outlet(layers[name]["headline"], page.site_names)
+            layers[name]["headline"] = generic.strip_outlet(layers[name]["headline"], page)
     url_date = dates.date_from_url(info.canonical or url)
     if url_date:
         layers["url"] = {"published": url_date}

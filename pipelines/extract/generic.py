@@ -63,12 +63,16 @@ def site_names(page: Page) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n and len(n) <= 60))
 
 
-def strip_outlet(text: str | None, names: tuple[str, ...]) -> str | None:
-    """``headline - اسم الموقع`` / ``اسم الموقع | headline`` → ``headline``."""
+_HAS_SEPARATOR = re.compile(_SEPARATORS)
+
+
+def strip_outlet(text: str | None, page: Page) -> str | None:
+    """``headline - اسم الموقع`` / ``اسم الموقع | headline`` → ``headline`` (the outlet's names
+    are only looked up when the text has a separator)."""
     text = strip_site_name(text)
-    if not text:
+    if not text or not _HAS_SEPARATOR.search(text):
         return text
-    for name in names:
+    for name in page.site_names:
         esc = re.escape(name)
         stripped = re.sub(rf"\s*{_SEPARATORS}\s*{esc}\s*$", "", text)
         stripped = re.sub(rf"^\s*{esc}\s*{_SEPARATORS}\s*", "", stripped)
@@ -97,12 +101,11 @@ def headline(page: Page) -> tuple[str | None, etree._Element | None]:
     """The first ``<h1>`` outside chrome that is not the outlet's name (a masthead), else the
     ``<title>`` without the outlet's name."""
     el = _h1(page)
-    names = page.site_names
     if el is not None:
         text = page.index.text(el)
-        if text not in names:
-            return strip_outlet(text, names), el
-    return strip_outlet(page.title, names), None
+        if not _HAS_SEPARATOR.search(text) or text not in page.site_names:
+            return strip_outlet(text, page), el
+    return strip_outlet(page.title, page), None
 
 
 # -- lines near the headline -----------------------------------------------------------------
@@ -137,7 +140,7 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
         lo, hi = max(0, head - window), min(hi, head + window)
     for i in range(lo, hi):
         block = idx.blocks[i]
-        if block.flags & skip or len(block.text) > 160 or not _DATEISH.search(block.text):
+        if i == head or block.flags & skip or len(block.text) > 160 or not _DATEISH.search(block.text):
             continue
         dist = (abs(i - head) * 2 + (i < head)) if head is not None else i
         if body_start is not None and i >= body_start:

@@ -205,7 +205,7 @@ def extract(page: Page, era: Era) -> dict:
     out: dict = {}
     head, head_el = _first_text(page, era.headline)
     if head:
-        out["headline"] = generic.strip_outlet(head, page.site_names)
+        out["headline"] = generic.strip_outlet(head, page)
     else:
         head_el = fallback["head_el"]
     for selector in era.published:
