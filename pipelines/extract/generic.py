@@ -495,7 +495,7 @@ def caption_for(page: Page, img: etree._Element) -> tuple[str | None, str | None
     for sib in _siblings(holder):
         if not isinstance(sib.tag, str) or sib.tag in IMG_TAGS or sib.tag == "br":
             continue
-        if idx.text_len.get(sib, 0) > 250 or sib.tag in {"h1", "h2", "h3", "h4"} or idx.link_len.get(sib, 0) > 0:
+        if idx.text_len.get(sib, 0) > 250 or sib.tag in {"h1", "h2", "h3", "h4"} or sib.find(".//a") is not None:
             break
         text = _visible_text(page, sib)
         if not text:

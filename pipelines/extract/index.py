@@ -8,7 +8,7 @@ The walk records, in document order:
 - **chrome flags** inherited down the tree: ``header nav footer aside sidebar comments related
   share newsletter ads promo tags author caption hidden media code`` (from the tag, ARIA roles,
   ``hidden`` styles and the words of class / id / custom-element names);
-- text and link-text length per subtree;
+- text length per subtree;
 - the **printed lines** (``Block``): text cut at every block-level boundary, every ``<br>`` and
   every change of chrome flags, each with its innermost block element, its flags and its link
   text. Bodies, date lines, update lines, bylines and captions are all read from these lines.
@@ -150,7 +150,6 @@ class PageIndex:
         self._end: list[int] = []
         self._flags: list[frozenset[str]] = []
         self._text: list[int] = []
-        self._links: list[int] = []
         self.end = _ByPos(self.pos, self._end, None)
         self.by_tag: dict[str, list[etree._Element]] = {}
         self.by_class: dict[str, list[etree._Element]] = {}
@@ -160,7 +159,6 @@ class PageIndex:
         self.flags = _ByPos(self.pos, self._flags, _EMPTY)
         self.own: dict[etree._Element, frozenset[str]] = {}
         self.text_len = _ByPos(self.pos, self._text, 0)
-        self.link_len = _ByPos(self.pos, self._links, 0)
         self.blocks: list[Block] = []
         self.pruned: set[etree._Element] = set()  # chrome recorded but not entered
         self._block_pos: list[int] = []
@@ -236,7 +234,6 @@ class PageIndex:
         flags_of = self._flags
         own_of = self.own
         text_len = self._text
-        link_len = self._links
         blocks = self.blocks
         pruned = self.pruned
         buf: list[str] = []
@@ -269,14 +266,13 @@ class PageIndex:
                 line[3] += n
             return n
 
-        def walk(el, inherited, block, in_link: bool, in_article: bool) -> tuple[int, int]:
+        def walk(el, inherited, block, in_link: bool, in_article: bool) -> int:
             tag = el.tag
             pos = len(elements)
             elements.append(el)
             pos_of[el] = pos
             end_of.append(pos)
             text_len.append(0)
-            link_len.append(0)
             if tag in by_tag:
                 by_tag[tag].append(el)
             else:
@@ -334,7 +330,7 @@ class PageIndex:
             flags_of.append(flags)
             if own and not own.isdisjoint(PRUNED) and (tag == "header" or not own & PRUNED <= _HEADER_ONLY):
                 pruned.add(el)
-                return 0, 0  # a class named header may be the article's own (h1, byline): entered
+                return 0  # a class named header may be the article's own (h1, byline): entered
             in_article = in_article or tag == "article" or tag == "main"
             is_block = tag in BLOCK_TAGS
             if is_block:
@@ -343,13 +339,10 @@ class PageIndex:
                 block = el
             if tag == "a":
                 in_link = True
-            total = links = 0
+            total = 0
             text = el.text
             if text:
-                n = add(text, block, flags, pos, in_link)
-                total += n
-                if in_link:
-                    links += n
+                total += add(text, block, flags, pos, in_link)
             for child in el:
                 ctag = child.tag
                 if ctag.__class__ is str:
@@ -360,26 +353,19 @@ class PageIndex:
                         elements.append(child)
                         end_of.append(cpos)
                         text_len.append(0)
-                        link_len.append(0)
                         flags_of.append(flags)
                     else:
-                        t, lk = walk(child, flags, block, in_link, in_article)
-                        total += t
-                        links += lk
+                        total += walk(child, flags, block, in_link, in_article)
                         if buf and ctag in BLOCK_TAGS:
                             flush()
                 tail = child.tail
                 if tail:
-                    n = add(tail, block, flags, pos, in_link)
-                    total += n
-                    if in_link:
-                        links += n
+                    total += add(tail, block, flags, pos, in_link)
             if is_block and buf:
                 flush()
             end_of[pos] = len(elements) - 1
             text_len[pos] = total
-            link_len[pos] = links
-            return total, links
+            return total
 
         body = root.find("body")
         start = body if body is not None else root

@@ -84,10 +84,13 @@ def decode_with_witnesses(body: bytes, content_type: str | None = None) -> tuple
     if bom:
         encoding, text = html_to_unicode(content_type, body)
         return encoding, text, notes
-    header = http_content_type_encoding(content_type)
-    declared = resolve_encoding(html_body_declared_encoding(body) or "") if b"charset" in body[:4096].lower() else None
-    witnesses = [("header", header), ("meta", declared)]
-    for source, enc in witnesses:
+    def declared() -> str | None:
+        if b"charset" not in body[:4096].lower():
+            return None
+        return resolve_encoding(html_body_declared_encoding(body) or "")
+
+    for source, witness in (("header", lambda: http_content_type_encoding(content_type)), ("meta", declared)):
+        enc = witness()
         if not enc or enc == "cp1252":
             continue
         text, bad = _decode(body, enc)
