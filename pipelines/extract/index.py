@@ -119,25 +119,15 @@ class Block:
     flags: frozenset[str]  # chrome kinds of the element the text sits in and of its ancestors
     pos: int  # document position of the element holding the first piece of text
     link_chars: int = 0
-    heading_tag: str = ""
 
     @property
     def link_density(self) -> float:
         return self.link_chars / max(len(self.text), 1)
 
 
-def _kind(tag: str) -> str:
-    if tag in HEADING_TAGS:
-        return "h"
-    if tag == "blockquote":
-        return "quote"
-    if tag in {"li", "dt", "dd"}:
-        return "li"
-    if tag in {"td", "th"}:
-        return "cell"
-    if tag == "p":
-        return "p"
-    return "text"
+#: The kind of a line by the tag of its block element ('text' for any other: bare text in a div …).
+_KINDS = {**dict.fromkeys(HEADING_TAGS, "h"), "blockquote": "quote", "li": "li", "dt": "li", "dd": "li",
+          "td": "cell", "th": "cell", "p": "p"}
 
 
 class PageIndex:
@@ -245,9 +235,7 @@ class PageIndex:
                 text = clean("".join(buf))
                 if text:
                     owner = line[2]
-                    tag = owner.tag
-                    blocks.append(Block(text, _kind(tag), owner, line[1], line[0], line[3],
-                                        tag if tag in HEADING_TAGS else ""))
+                    blocks.append(Block(text, _KINDS.get(owner.tag, "text"), owner, line[1], line[0], line[3]))
                 buf.clear()
             line[3] = 0
 
@@ -360,7 +348,11 @@ class PageIndex:
                             flush()
                 tail = child.tail
                 if tail:
-                    total += add(tail, block, flags, pos, in_link)
+                    if tail.isspace():
+                        if buf:
+                            buf.append(tail)
+                    else:
+                        total += add(tail, block, flags, pos, in_link)
             if is_block and buf:
                 flush()
             end_of[pos] = len(elements) - 1
