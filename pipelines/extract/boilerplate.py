@@ -95,6 +95,8 @@ _LETTERS = re.compile(r"[^\W\d_]")
 
 
 def is_share_line(text: str) -> bool:
+    if len(text) > 80:
+        return False
     words = text.replace("|", " ").split()
     return bool(words) and all(w in _SHARE_WORDS for w in words)
 

@@ -98,6 +98,8 @@ def _extract(
     except (ValueError, TypeError) as exc:
         raise NotAnArticle("unparsable", str(exc)) from exc
 
+    if info.url_date:
+        page.memo["url_day"] = info.url_date  # the URL's date, already read by classify
     era = site_profile.load().choose(page, info) if use_profile else None
     profile = site_profile.extract(page, era) if era is not None else {}
     layers = {
@@ -109,9 +111,11 @@ def _extract(
     for name in ("jsonld", "meta"):
         if layers[name].get("headline"):
             layers[name]["headline"] = generic.strip_outlet(layers[name]["headline"], page)
-    url_date = dates.date_from_url(info.canonical or url)
-    if url_date:
-        layers["url"] = {"published": url_date}
+    printed = any(layers[name].get("published") for name in ("jsonld", "meta", "profile", "fallback"))
+    if not (printed and info.url_date):  # else the URL's day is only a witness (below)
+        url_date = dates.date_from_url(info.canonical or url)
+        if url_date:
+            layers["url"] = {"published": url_date}
 
     chosen: dict = {}
     sources: dict[str, str] = {}
@@ -120,6 +124,10 @@ def _extract(
         _choose(field, order, layers, chosen, sources, conflicts)
     _prefer_untruncated_headline(layers, chosen, sources)
     _prefer_visible_headline(layers, chosen, sources)
+    if "url" not in layers and info.url_date and chosen.get("published") \
+            and chosen["published"].date != info.url_date:
+        conflicts.append({"field": "published", "kept": sources["published"], "other": "url",
+                          "reason": "different_day"})
 
     headline = chosen.get("headline")
     paragraphs = chosen.get("paragraphs") or []

@@ -133,7 +133,7 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
     # lines that share a nearer ancestor with the headline come first (a masthead date bar
     # before the <h1> is nearer in lines than the article's own date line below it)
     around = [head_el, *head_el.iterancestors()] if head_el is not None else []
-    around = [a for a in around if a.tag not in {"html"}]
+    spans = [(idx.pos[a], idx.end[a]) for a in around if a in idx.pos]
     out = []
     lo, hi = 0, len(idx.blocks)
     if window is not None and head is not None:
@@ -145,7 +145,8 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
         dist = (abs(i - head) * 2 + (i < head)) if head is not None else i
         if body_start is not None and i >= body_start:
             dist += 1000
-        level = next((k for k, a in enumerate(around) if idx.contains(a, block.element)), len(around))
+        p = block.pos
+        level = next((k for k, (start, stop) in enumerate(spans) if start <= p <= stop), len(spans))
         out.append((level * 100 + dist, block.text))
     out.sort(key=lambda pair: pair[0])
     return out
