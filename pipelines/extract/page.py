@@ -14,6 +14,7 @@ from functools import cached_property
 
 import lxml.html
 from lxml import etree
+from w3lib.encoding import http_content_type_encoding
 
 from .text import clean, decode_with_witnesses
 
@@ -27,6 +28,10 @@ _ARTICLE_TYPES = {
     "backgroundnewsarticle",
 }
 _CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
+
+
+def _says_utf8(content_type: str | None) -> bool:
+    return bool(content_type) and http_content_type_encoding(content_type) == "utf-8"
 
 
 def _parser() -> etree.HTMLParser:
@@ -61,18 +66,25 @@ class Page:
         content_type: str | None = None,
         fetched_at: datetime | None = None,
     ) -> Page:
-        encoding, html, notes = decode_with_witnesses(body, content_type)
-        if not html.strip():
-            raise ValueError("empty document")
-        parser = _parser()
-        if encoding == "utf-8" and not notes and not body.startswith(b"\xef\xbb\xbf"):
-            data = body.replace(b"\x00", b"")  # valid UTF-8 already: parse the bytes as they are
-        else:
-            # parse from UTF-8 bytes so lxml never second-guesses the decoding done above
-            data = html.replace("\x00", "").encode("utf-8")
-        root = etree.fromstring(data, parser=parser)
+        root = None
+        encoding, notes = "utf-8", []
+        if _says_utf8(content_type) and body.strip() and not body.startswith(b"\xef\xbb\xbf"):
+            # The common case: the header says UTF-8. libxml2 checks the bytes while it parses
+            # (ERR_INVALID_ENCODING); only a page that is not valid UTF-8 is decoded in Python.
+            parser = _parser()
+            root = etree.fromstring(body.replace(b"\x00", b""), parser=parser)
+            if any(e.type_name == "ERR_INVALID_ENCODING" for e in parser.error_log):
+                root = None
+            elif root is None:
+                raise ValueError("no HTML element in the document")
         if root is None:
-            raise ValueError("no HTML element in the document")
+            encoding, html, notes = decode_with_witnesses(body, content_type)
+            if not html.strip():
+                raise ValueError("empty document")
+            # parse from UTF-8 bytes so lxml never second-guesses the decoding done above
+            root = etree.fromstring(html.replace("\x00", "").encode("utf-8"), parser=_parser())
+            if root is None:
+                raise ValueError("no HTML element in the document")
         page = cls(url=url, encoding=encoding, tree=root, fetched_at=fetched_at)
         page.encoding_notes = notes
         return page
@@ -82,7 +94,7 @@ class Page:
     def meta(self) -> dict[str, list[str]]:
         """``<meta>`` content by lower-cased ``property`` / ``name`` / ``itemprop``."""
         out: dict[str, list[str]] = {}
-        for el in self.tree.iter("meta"):  # in <head>: a C-level scan of few elements
+        for el in self.elements("meta"):
             key = el.get("property") or el.get("name") or el.get("itemprop")
             content = el.get("content")
             if key and content is not None and content.strip():
@@ -101,7 +113,7 @@ class Page:
         """Article-typed JSON-LD objects (``@graph`` and lists flattened). Broken blocks are
         skipped and noted in ``problems``."""
         found: list[dict] = []
-        for script in self.tree.iter("script"):
+        for script in self.elements("script"):
             if (script.get("type") or "").strip().lower() != "application/ld+json":
                 continue
             raw = _CDATA.sub("", script.text or "").strip()
@@ -117,15 +129,30 @@ class Page:
 
     @cached_property
     def title(self) -> str | None:
-        el = self.tree.find(".//title")
-        return clean(el.text_content()) if el is not None else None
+        found = self.elements("title")
+        return clean(found[0].text_content()) if found else None
 
     @cached_property
     def canonical_link(self) -> str | None:
-        for el in self.tree.iter("link"):
+        for el in self.elements("link"):
             if (el.get("rel") or "").lower() == "canonical" and el.get("href"):
                 return el.get("href").strip()
         return None
+
+    @cached_property
+    def _head(self) -> dict[str, list]:
+        """``<head>``'s elements by tag (one pass over a few elements; the body is indexed)."""
+        out: dict[str, list] = {}
+        head = self.tree.find("head")
+        if head is not None and self.tree.find("body") is not None:
+            for el in head.iter():
+                if isinstance(el.tag, str):
+                    out.setdefault(el.tag, []).append(el)
+        return out
+
+    def elements(self, tag: str) -> list:
+        """Every ``tag`` element of the page, ``<head>`` first, then the body's (from the index)."""
+        return self._head.get(tag, []) + self.index.tag(tag)
 
     @cached_property
     def index(self):

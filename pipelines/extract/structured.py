@@ -6,6 +6,7 @@ Each function returns the candidates it found; ``extract.py`` merges layers and 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import urljoin
 
 from . import dates
@@ -18,6 +19,16 @@ _SITE = r"(?:المدن|almodon(?:\.com)?|al-modon)"
 _SUFFIX = re.compile(rf"\s*[|\-–—:]\s*{_SITE}\s*$", re.IGNORECASE)
 _PREFIX = re.compile(rf"^\s*{_SITE}\s*[|\-–—:]\s*", re.IGNORECASE)
 _SITE_ONLY = re.compile(rf"^\s*{_SITE}\s*$", re.IGNORECASE)
+
+
+def _iso(page: Page, value: str, source: str):
+    """``dates.parse_iso`` once per page and value: JSON-LD and meta usually print the same
+    instant; the second layer gets the same reading under its own source."""
+    memo = page.memo.setdefault("iso", {})
+    if value not in memo:
+        memo[value] = dates.parse_iso(value, source=source)
+    ts = memo[value]
+    return ts if ts is None or ts.source == source else replace(ts, source=source)
 
 
 def strip_site_name(title: str | None) -> str | None:
@@ -89,7 +100,7 @@ def from_jsonld(page: Page) -> dict:
     for key, field in (("datePublished", "published"), ("dateModified", "modified")):
         value = obj.get(key)
         if isinstance(value, str):
-            ts = dates.parse_iso(value, source="jsonld")
+            ts = _iso(page, value, "jsonld")
             if ts:
                 out[field] = ts
     section = _strings(obj.get("articleSection"))
@@ -140,7 +151,7 @@ def from_meta(page: Page) -> dict:
         (("article:modified_time", "og:updated_time", "datemodified"), "modified"),
     ):
         value = page.meta_first(*keys)
-        ts = dates.parse_iso(value, source="meta") if value else None
+        ts = _iso(page, value, "meta") if value else None
         if ts:
             out[field] = ts
     if "published" not in out:
