@@ -131,10 +131,10 @@ def is_boilerplate(text: str) -> bool:
 
 def _is_label_line(text: str) -> bool:
     """``Author, name`` / ``Role, …``: a byline printed with its screen-reader label."""
-    head, sep, _ = text.partition(",")
-    if not sep:
-        head, sep, _ = text.partition("،")
-    return bool(sep) and is_hidden_label(head + sep) in {"author", "role"}
+    cut = text.find(",", 0, 26)
+    if cut < 0:
+        cut = text.find("،", 0, 26)
+    return cut > 0 and is_hidden_label(text[: cut + 1]) in {"author", "role"}
 
 
 def body_paragraphs(

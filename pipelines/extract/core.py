@@ -102,9 +102,10 @@ def _extract(
         page.memo["url_day"] = info.url_date  # the URL's date, already read by classify
     era = site_profile.load().choose(page, info) if use_profile else None
     profile = site_profile.extract(page, era) if era is not None else {}
+    jsonld = structured.from_jsonld(page)
     layers = {
-        "jsonld": structured.from_jsonld(page),
-        "meta": structured.from_meta(page),
+        "jsonld": jsonld,
+        "meta": structured.from_meta(page, known=frozenset(jsonld)),
         "profile": profile,
         "fallback": generic.extract(page, known=frozenset(profile)),
     }

@@ -330,7 +330,19 @@ class PageIndex:
             total = 0
             text = el.text
             if text:
-                total += add(text, block, flags, pos, in_link)
+                if text.isspace():
+                    if buf:
+                        buf.append(text)
+                else:  # add(), inlined: the walk's hottest call
+                    n = len(text.strip())
+                    if buf and (block is not line[2] or flags != line[1]):
+                        flush()
+                    if not buf:
+                        line[0], line[1], line[2] = pos, flags, block
+                    buf.append(text)
+                    if in_link:
+                        line[3] += n
+                    total += n
             for child in el:
                 ctag = child.tag
                 if ctag.__class__ is str:
@@ -363,7 +375,7 @@ class PageIndex:
         start = body if body is not None else root
         walk(start, _EMPTY, start, False, False)
         flush()
-        walk = add = flush = None  # noqa: F841 - break the closures' reference cycle
+        walk = add = flush = None  # noqa: F811 - break the closures' reference cycle
         self._block_pos = [b.pos for b in blocks]
         return self
 

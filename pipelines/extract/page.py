@@ -73,7 +73,7 @@ class Page:
             # (ERR_INVALID_ENCODING); only a page that is not valid UTF-8 is decoded in Python.
             parser = _parser()
             root = etree.fromstring(body.replace(b"\x00", b""), parser=parser)
-            if any(e.type_name == "ERR_INVALID_ENCODING" for e in parser.error_log):
+            if parser.error_log and any(e.type_name == "ERR_INVALID_ENCODING" for e in parser.error_log):
                 root = None
             elif root is None:
                 raise ValueError("no HTML element in the document")

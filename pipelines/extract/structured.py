@@ -140,8 +140,10 @@ def _rdfa_date(page: Page):
     return None
 
 
-def from_meta(page: Page) -> dict:
-    """Candidates from OpenGraph, ``article:*`` and common ``name=`` meta tags."""
+def from_meta(page: Page, known: frozenset[str] = frozenset()) -> dict:
+    """Candidates from OpenGraph, ``article:*`` and common ``name=`` meta tags. Times already
+    given by JSON-LD (``known``) are not read again: both come from the same CMS field, and
+    reading an ISO time is the costliest step of this layer."""
     out: dict = {}
     headline = strip_site_name(page.meta_first("og:title", "twitter:title", "title", "dc.title"))
     if headline:
@@ -150,11 +152,13 @@ def from_meta(page: Page) -> dict:
         (("article:published_time", "datepublished", "pubdate", "dc.date"), "published"),
         (("article:modified_time", "og:updated_time", "datemodified"), "modified"),
     ):
+        if field in known:
+            continue
         value = page.meta_first(*keys)
         ts = _iso(page, value, "meta") if value else None
         if ts:
             out[field] = ts
-    if "published" not in out:
+    if "published" not in out and "published" not in known:
         ts = _rdfa_date(page)
         if ts:
             out["published"] = ts
