@@ -162,7 +162,12 @@ class PageIndex:
 
     def contains(self, outer: etree._Element, inner: etree._Element) -> bool:
         p = self.pos.get(inner)
-        return p is not None and self.pos[outer] <= p <= self.end[outer]
+        if p is None:
+            return False
+        start = self.pos.get(outer)
+        if start is None:  # not walked: the root above <body> holds everything, chrome nothing
+            return outer.getparent() is None
+        return start <= p <= self._end[start]
 
     def inside(self, el: etree._Element, outers) -> bool:
         return any(self.contains(o, el) for o in outers)
@@ -389,7 +394,8 @@ class _ByPos:
         self._pos, self._values, self._default = pos, values, default
 
     def __getitem__(self, el):
-        return self._values[self._pos[el]]
+        p = self._pos.get(el)
+        return self._default if p is None else self._values[p]
 
     def get(self, el, default=None):
         p = self._pos.get(el)
