@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import pickle
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.cli import main
 from pipelines.extract.dates import (
@@ -76,6 +78,25 @@ def test_a_printed_zone_wins_over_beirut(text, utc, zone):
     when = datetime.fromisoformat(ts.utc)
     assert ts.local == when.astimezone(BEIRUT).isoformat(timespec="seconds")
     assert ts.date == ts.local[:10]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    when=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 12, 31)),
+    hours=st.integers(-12, 14),
+    minutes=st.sampled_from([0, 30, 45]),
+    form=st.sampled_from(["GMT{sign}{h}:{m:02d}", "(GMT{sign}{h:02d}{m:02d})", "UTC{sign}{h:02d}:{m:02d}"]),
+)
+def test_any_printed_offset_gives_the_instant(when, hours, minutes, form):
+    if hours in (-12, 14):
+        minutes = 0
+    sign = "-" if hours < 0 else "+"
+    note = form.format(sign=sign, h=abs(hours), m=minutes)
+    text = f"{when:%d/%m/%Y %H:%M} {note}"
+    offset = (abs(hours) * 60 + minutes) * (-1 if hours < 0 else 1)
+    ts = parse_date(text)
+    expected = (when.replace(second=0, microsecond=0) - timedelta(minutes=offset)).isoformat() + "Z"
+    assert ts.utc == expected, text
 
 
 def test_zone_is_in_the_json_only_when_printed():
