@@ -19,7 +19,7 @@ from lxml import etree
 from . import dates, urls
 from .article import Image, Video
 from .boilerplate import body_paragraphs, is_box_heading, is_hidden_label
-from .index import Block, PageIndex
+from .index import _H, DATEISH, UPDATE, Block, PageIndex
 from .media import make_image, split_credit
 from .page import Page
 from .structured import is_site_name, strip_site_name
@@ -37,7 +37,7 @@ _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 _ICON = re.compile(r"logo|icon|avatar|sprite|arrow|/ads?/", re.IGNORECASE)
 _TAG_HREF = re.compile(r"/(?:tag|tags|keyword|keywords|topics?)/", re.IGNORECASE)
 _AUTHOR_HREF = re.compile(r"/(?:author|authors|writer|writers|kottab|columnist)s?/", re.IGNORECASE)
-_DATEISH = re.compile(r"[0-9٠-٩۰-۹]|منذ|أمس|امس|البارحة|قبل")
+_DATEISH = DATEISH
 
 
 # -- the outlet's name ----------------------------------------------------------------------
@@ -116,10 +116,7 @@ def _block_at(idx: PageIndex, el: etree._Element | None) -> int | None:
     return bisect_left(idx._block_pos, idx.pos[el])
 
 
-_H = "[\u064b-\u0652]*"  # harakat between letters
-_UPDATE = re.compile(
-    rf"آخر\s*تحديث|تم\s*التحديث|(?<![\u0621-\u064a])ع{_H}د{_H}ل{_H}(?:\s+في)?\s*[:：]|\bupdated?\b|mis\s+à\s+jour|modifié",
-    re.IGNORECASE)
+_UPDATE = UPDATE
 _PUBLISHED_LABEL = re.compile(rf"(?<![\u0621-\u064a])ن{_H}ش{_H}ر|تاريخ\s*النشر|\bpublished\b|publié", re.IGNORECASE)
 
 
@@ -138,9 +135,11 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
     lo, hi = 0, len(idx.blocks)
     if window is not None and head is not None:
         lo, hi = max(0, head - window), min(hi, head + window)
-    for i in range(lo, hi):
+    for i in idx.date_lines:
+        if i < lo or i == head or i >= hi:
+            continue
         block = idx.blocks[i]
-        if i == head or block.flags & skip or len(block.text) > 160 or not _DATEISH.search(block.text):
+        if block.flags & skip:
             continue
         dist = (abs(i - head) * 2 + (i < head)) if head is not None else i
         if body_start is not None and i >= body_start:
@@ -305,10 +304,10 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
     idx = page.index
     head = _block_at(idx, head_el) or 0
     stop = body_start if body_start is not None else len(idx.blocks)
-    window = idx.blocks[max(0, head - 6): max(stop, head + 1) + 2]
-    for i, block in enumerate(window):
-        if len(block.text) > 90:
-            continue
+    first, last = max(0, head - 6), max(stop, head + 1) + 2
+    window = idx.blocks[first:last]
+    for i in (k - first for k in idx.byline_lines if first <= k < last):
+        block = window[i]
         if is_hidden_label(block.text) == "author" and i + 1 < len(window):
             names = split_names(window[i + 1].text)
             if names:
@@ -321,8 +320,6 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
             continue
         names = byline_name(block.text)
         if names:
-            if len(names) == 1 and i + 1 < len(window) and block.text.rstrip(" :").endswith(names[0]) is False:
-                pass
             return _dedupe(names)
         if _BYLINE_PREFIX.fullmatch(block.text + " ") and i + 1 < len(window):
             names = split_names(window[i + 1].text)  # 'By' and the name on its own line

@@ -11,7 +11,9 @@ The walk records, in document order:
 - text length per subtree;
 - the **printed lines** (``Block``): text cut at every block-level boundary, every ``<br>`` and
   every change of chrome flags, each with its innermost block element, its flags and its link
-  text. Bodies, date lines, update lines, bylines and captions are all read from these lines.
+  text. Bodies, date lines, update lines, bylines and captions are all read from these lines;
+  the candidates for dates, update lines and bylines are listed once (``date_lines``,
+  ``update_lines``, ``byline_lines``: indexes into ``blocks``).
 
 No layer walks the tree again, calls ``text_content()`` on a large element, or runs a
 whole-document XPath; they look things up here.
@@ -73,6 +75,16 @@ STEMS = (("share", "share"), ("social", "share"), ("related", "related"), ("comm
 #: Classes a screen reader reads and a browser does not show.
 _HIDDEN_CLASSES = re.compile(r"(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|"
                              r"screen-reader-only|a11y-hidden|element-invisible|hidden|d-none)(?:\s|$)")
+#: A line that may hold a date: a digit, or a relative day/time word.
+DATEISH = re.compile(r"[0-9٠-٩۰-۹]|منذ|أمس|امس|البارحة|قبل")
+_H = "[\u064b-\u0652]*"  # harakat between letters
+#: The label of an update line (آخر تحديث, عُدّل:, Updated, Mis à jour).
+UPDATE = re.compile(
+    rf"آخر\s*تحديث|تم\s*التحديث|(?<![\u0621-\u064a])ع{_H}د{_H}ل{_H}(?:\s+في)?\s*[:：]|\bupdated?\b|mis\s+à\s+jour|modifié",
+    re.IGNORECASE)
+#: A line that starts like a byline or its label (كتب, كتبت, بقلم, إعداد, By, Author,, الكاتب).
+BYLINE = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|الكاتب|الكاتبة|عن\s+الكاتب|by|par|author)\b",
+                    re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _EMPTY: frozenset[str] = frozenset()
@@ -151,6 +163,7 @@ class PageIndex:
         self.text_len = _ByPos(self.pos, self._text, 0)
         self.blocks: list[Block] = []
         self.pruned: set[etree._Element] = set()  # chrome recorded but not entered
+        self._cands: tuple[list[int], list[int], list[int]] | None = None
         self._block_pos: list[int] = []
 
     # -- lookups --------------------------------------------------------------------------
@@ -204,6 +217,41 @@ class PageIndex:
 
         visit(el)
         return clean("".join(parts))
+
+    def _candidates(self) -> None:
+        dated, updates, bylines = [], [], []
+        for i, block in enumerate(self.blocks):
+            text = block.text
+            if len(text) > 160:
+                continue
+            if DATEISH.search(text):
+                dated.append(i)
+                if UPDATE.search(text):
+                    updates.append(i)
+            if len(text) <= 90 and BYLINE.match(text):
+                bylines.append(i)
+        self._cands = (dated, updates, bylines)
+
+    @property
+    def date_lines(self) -> list[int]:
+        """Indexes of the short lines that may hold a date (a digit or a relative word)."""
+        if self._cands is None:
+            self._candidates()
+        return self._cands[0]
+
+    @property
+    def update_lines(self) -> list[int]:
+        """Indexes of the short lines with an update label and a digit."""
+        if self._cands is None:
+            self._candidates()
+        return self._cands[1]
+
+    @property
+    def byline_lines(self) -> list[int]:
+        """Indexes of the short lines that start like a byline or its label."""
+        if self._cands is None:
+            self._candidates()
+        return self._cands[2]
 
     def element_at(self, pos: int) -> etree._Element:
         return self.elements[pos]

@@ -265,7 +265,8 @@ def _update_line(page: Page, anchor: str, day: str | None, exclude: tuple):
     seen = page.memo.get("update_line")
     if seen and folded in seen.replace(" ", "") and generic.context(page)["modified"] is not None:
         return generic.context(page)["modified"]  # the generic layer read this same line
-    for block in idx.blocks:
+    for i in idx.update_lines:
+        block = idx.blocks[i]
         if block.flags & generic.NAV_KINDS or folded not in block.text.replace(" ", ""):
             continue
         if exclude and any(idx.contains(e, block.element) for e in exclude):
