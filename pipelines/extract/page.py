@@ -116,7 +116,9 @@ class Page:
         for script in self.elements("script"):
             if (script.get("type") or "").strip().lower() != "application/ld+json":
                 continue
-            raw = _CDATA.sub("", script.text or "").strip()
+            raw = (script.text or "").strip()
+            if "CDATA[" in raw or raw.endswith("]]>"):  # the regex scans every position: only when needed
+                raw = _CDATA.sub("", raw).strip()
             if not raw:
                 continue
             try:

@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 
 from . import dates
 from .article import Image
+from .media import _absolute
 from .page import Page
 from .text import clean
 
@@ -79,9 +80,9 @@ def _images(value, base: str) -> list[Image]:
         if not isinstance(url, str) or not url.strip():
             return []
         caption = clean(value.get("caption") or "") or None
-        return [Image(url=urljoin(base, url.strip()), caption=caption, caption_raw=caption)]
+        return [Image(url=_absolute(base, url.strip()), caption=caption, caption_raw=caption)]
     if isinstance(value, str) and value.strip():
-        return [Image(url=urljoin(base, value.strip()))]
+        return [Image(url=_absolute(base, value.strip()))]
     return []
 
 
