@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from . import dates
-from .index import Block
+from .index import DATEISH, Block
 from .text import clean
 
 #: Exact lines (after ``clean``) printed by Al-Modon chrome.
@@ -107,6 +107,8 @@ def is_date_line(text: str) -> bool:
         return False
     if UPDATE_LINE.search(text):
         return True
+    if not DATEISH.search(text):  # no digit, no relative word: no date (skip the full parser)
+        return False
     found = dates.find_dates(text)
     if not found:
         return False

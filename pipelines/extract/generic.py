@@ -717,6 +717,7 @@ def card_count(page: Page) -> int:
     return max((len(keys) for keys in groups.values()), default=0)
 
 
+_TAG_SKIP = frozenset({"nav", "footer", "code", "hidden"})
 _TAG_LABEL = re.compile(r"^(?:الوسوم|الكلمات المتعلقة|الكلمات المفتاحية|كلمات مفتاحية|مواضيع|موضوعات ذات صلة|tags|mots[- ]clés)\s*[:：]?$",
                         re.IGNORECASE)
 
@@ -732,10 +733,11 @@ def tags(page: Page) -> list[str]:
             labelled.append(block.element)
     for a in idx.tag("a"):
         flags = idx.flags[a]
-        if flags & {"nav", "footer", "code", "hidden"}:
+        href = (a.get("href") or "").lower()
+        if not ("tags" in flags or ("/tag" in href or "/topic" in href or "/keyword" in href) and _TAG_HREF.search(href)
+                or labelled and any(idx.contains(box, a) for box in labelled)):
             continue
-        href = a.get("href") or ""
-        if "tags" in flags or _TAG_HREF.search(href) or any(idx.contains(box, a) for box in labelled):
+        if flags.isdisjoint(_TAG_SKIP):
             text = idx.text(a, 80).lstrip("#").strip()
             if text and len(text) <= 60:
                 found.append(text)

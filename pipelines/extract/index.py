@@ -424,8 +424,7 @@ class PageIndex:
             text_len[pos] = total
             return total
 
-        body = root.find("body")
-        start = body if body is not None else root
+        start = next((child for child in root if child.tag == "body"), root)
         walk(start, _EMPTY, start, False, False)
         flush()
         walk = add = flush = None  # noqa: F811 - break the closures' reference cycle

@@ -145,8 +145,9 @@ class Page:
     def _head(self) -> dict[str, list]:
         """``<head>``'s elements by tag (one pass over a few elements; the body is indexed)."""
         out: dict[str, list] = {}
-        head = self.tree.find("head")
-        if head is not None and self.tree.find("body") is not None:
+        children = {child.tag: child for child in self.tree if isinstance(child.tag, str)}
+        head = children.get("head")
+        if head is not None and "body" in children:
             for el in head.iter():
                 if isinstance(el.tag, str):
                     out.setdefault(el.tag, []).append(el)
