@@ -139,7 +139,7 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
         if i < lo or i == head or i >= hi:
             continue
         block = idx.blocks[i]
-        if block.flags & skip:
+        if not block.flags.isdisjoint(skip):
             continue
         dist = (abs(i - head) * 2 + (i < head)) if head is not None else i
         if body_start is not None and i >= body_start:
@@ -237,7 +237,7 @@ def _time_element(page: Page, head_el: etree._Element | None, skip: frozenset[st
     first = None
     for el in idx.tag("time"):
         value = (el.get("datetime") or "").strip()
-        if not value or idx.flags[el] & skip:
+        if not value or not idx.flags[el].isdisjoint(skip):
             continue
         stamp = dates.parse_iso(value, source="meta")
         if stamp is None:
@@ -316,7 +316,7 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
             names = split_names(window[i + 1].text)
             if names:
                 return _dedupe(names)
-        if block.flags & _AUTHOR_SKIP:
+        if not block.flags.isdisjoint(_AUTHOR_SKIP):
             continue
         names = byline_name(block.text)
         if names:
@@ -328,7 +328,7 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
     scope = region if region is not None else page.tree
     names: list[str] = []
     for a in idx.tag("a"):
-        if not idx.contains(scope, a) or idx.flags[a] & _AUTHOR_SKIP:
+        if not idx.contains(scope, a) or not idx.flags[a].isdisjoint(_AUTHOR_SKIP):
             continue
         href = a.get("href") or ""
         if _AUTHOR_HREF.search(href) and urls.classify(urljoin(page.url, href)).kind in {"author", "other", "external"}:
@@ -346,7 +346,7 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
 def _author_elements(idx: PageIndex, scope: etree._Element) -> list[etree._Element]:
     out = []
     for el, own in idx.own.items():
-        if ("author" in own and idx.contains(scope, el) and not (idx.flags[el] & _AUTHOR_SKIP)
+        if ("author" in own and idx.contains(scope, el) and idx.flags[el].isdisjoint(_AUTHOR_SKIP)
                 and 0 < idx.text_len.get(el, 0) <= 90):
             out.append(el)
     out.sort(key=idx.pos.__getitem__)
@@ -363,7 +363,7 @@ def main_container(page: Page, skip: frozenset[str] = BODY_SKIP) -> etree._Eleme
     its holder and half for the holder's parent, as readability does)."""
     scores: dict[etree._Element, float] = {}
     for block in page.index.blocks:
-        if block.flags & skip or len(block.text) < _MIN_BLOCK or block.link_density > 0.3:
+        if not block.flags.isdisjoint(skip) or len(block.text) < _MIN_BLOCK or block.link_density > 0.3:
             continue
         weight = len(block.text) * (1 - block.link_density)
         holder = block.element
@@ -429,7 +429,7 @@ def drop_boxes(page: Page, found: list[Block], container: etree._Element) -> lis
 def body_blocks(page: Page, container: etree._Element, skip: frozenset[str] = BODY_SKIP,
                 exclude: tuple = ()) -> list[Block]:
     idx = page.index
-    own = idx.flags[container]
+    effective = skip - idx.flags[container]  # the container itself is never chrome
     out = []
     labelled = False
     for b in idx.blocks_in(container):
@@ -437,7 +437,7 @@ def body_blocks(page: Page, container: etree._Element, skip: frozenset[str] = BO
             labelled = False
             if len(b.text) <= 80:
                 continue
-        if (b.flags - own) & skip if own else b.flags & skip:
+        if not b.flags.isdisjoint(effective):
             labelled = is_hidden_label(b.text) in {"author", "role"}
             continue
         if exclude and any(idx.pos[e] <= b.pos <= idx.end[e] for e in exclude):

@@ -267,7 +267,7 @@ def _update_line(page: Page, anchor: str, day: str | None, exclude: tuple):
         return generic.context(page)["modified"]  # the generic layer read this same line
     for i in idx.update_lines:
         block = idx.blocks[i]
-        if block.flags & generic.NAV_KINDS or folded not in block.text.replace(" ", ""):
+        if not block.flags.isdisjoint(generic.NAV_KINDS) or folded not in block.text.replace(" ", ""):
             continue
         if exclude and any(idx.contains(e, block.element) for e in exclude):
             continue
