@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -211,9 +212,20 @@ _LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
 def _read_line(page: Page, line: str) -> list[Timestamp]:
     """Timestamps of a short candidate line: the Arabic lexicon; a line with Latin words (an
     English or French date on a bilingual page) also gets the dateparser layer."""
+    return list(_read_line_memo(line, page.fetched_at))
+
+
+@lru_cache(maxsize=4096)
+def _read_line_memo(line: str, reference) -> tuple[Timestamp, ...]:
+    """Memoised: the articles of one day print the same date line (Timestamps are immutable)."""
     if _LATIN_WORD.search(line):
-        return dates.read_date_line(line, reference=page.fetched_at)
-    return dates.find_dates(line, reference=page.fetched_at)
+        return tuple(dates.read_date_line(line, reference=reference))
+    return tuple(dates.find_dates(line, reference=reference))
+
+
+@lru_cache(maxsize=4096)
+def _time_on_date_memo(day: str, line: str) -> Timestamp | None:
+    return dates.time_on_date(day, line)
 
 
 def _update_stamp(page: Page, update: str, day: str | None) -> Timestamp | None:
@@ -224,8 +236,8 @@ def _update_stamp(page: Page, update: str, day: str | None) -> Timestamp | None:
         if own is not None:
             return own
     if day:
-        return dates.time_on_date(day, update)
-    stamps = dates.find_dates(update, reference=page.fetched_at)
+        return _time_on_date_memo(day, update)
+    stamps = _read_line_memo(update, page.fetched_at)
     return next((s for s in stamps if s.precision != "day"), None)
 
 

@@ -271,7 +271,7 @@ def _update_line(page: Page, anchor: str, day: str | None, exclude: tuple):
             continue
         if exclude and any(idx.contains(e, block.element) for e in exclude):
             continue
-        stamp = dates.time_on_date(day, block.text)
+        stamp = generic._time_on_date_memo(day, block.text)
         if stamp:
             return stamp
     return None
