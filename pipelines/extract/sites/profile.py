@@ -17,7 +17,7 @@ from lxml import etree
 
 from .. import dates, generic
 from ..boilerplate import is_boilerplate
-from ..index import PageIndex
+from ..index import BYLINE, PageIndex
 from ..page import Page
 from ..structured import is_site_name
 from ..urls import UrlInfo
@@ -172,7 +172,10 @@ def author_boxes(page: Page, label: str | None) -> list[tuple[etree._Element, li
         return []
     idx = page.index
     out = []
-    for block in idx.blocks:
+    # lines that start like a byline or its label (الكاتب is one); another label: every line
+    lines = idx.byline_lines if BYLINE.match(label) else range(len(idx.blocks))
+    for i in lines:
+        block = idx.blocks[i]
         text = block.text
         if not text.startswith(label):
             continue
