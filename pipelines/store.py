@@ -393,10 +393,11 @@ class Store:
             shows = not reasons and all(v["degraded"] for v in later)  # articles will show it
             if later:
                 versions.make_room(self.conn, article_id, number)
+            previous: list = []
             if shows:
-                # the version shown so far gets its own record before articles changes; the new
-                # one is kept as a change from what articles then shows
-                versions.materialise(self.conn, article_id)
+                # the version shown so far is read back before articles changes and kept, once the
+                # new one is stored (as a change from what articles then shows), as a change from it
+                previous = versions.shown_versions(self.conn, article_id)
                 cols = {**row, "last_changed_at": fetched_at, "version": number}
                 assignments = ", ".join(f"{name} = ?" for name in cols)
                 self.conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?", (*cols.values(), article_id))
@@ -406,9 +407,11 @@ class Store:
             else:
                 text_base = base or reference  # the text is stored as a change from it
                 text = text_base and (text_base["id"], rec(text_base))
-            self._add_version(article_id, number, record, row, fetched_at=fetched_at, run_id=run_id,
-                              source=source, made_by=made_by, base=base, changed=changed,
-                              reextraction=reextraction, degraded=",".join(reasons) or None, text_base=text)
+            new_id = self._add_version(article_id, number, record, row, fetched_at=fetched_at, run_id=run_id,
+                                       source=source, made_by=made_by, base=base, changed=changed,
+                                       reextraction=reextraction, degraded=",".join(reasons) or None,
+                                       text_base=text)
+            versions.rebase(self.conn, previous, new_id)
             if later:
                 versions.recompare(self.conn, article_id, after=number)
             if shows:
@@ -424,8 +427,8 @@ class Store:
     def _add_version(self, article_id: int, number: int, record: dict, row: dict, *, fetched_at: str,
                      run_id: int | None, source: str, made_by: str, base: dict | None, changed: list[str],
                      reextraction: bool = False, degraded: str | None = None,
-                     text_base: tuple[int | str, dict] | None = None) -> None:
-        self.conn.execute(
+                     text_base: tuple[int | str, dict] | None = None) -> int:
+        return self.conn.execute(
             "INSERT INTO article_versions (article_id, version, fetched_at, modified_at, content_hash, "
             "headline, body, record, changed_fields, run_id, source, extractor_version, reextraction, "
             "degraded, base_id, body_chars, conflicts, record_z) "
@@ -434,7 +437,7 @@ class Store:
              record["headline"], _json(changed), run_id, source, made_by, int(reextraction), degraded,
              base and base["id"], len(row["body"]), _json(record.get("conflicts") or []),
              versions.pack({**record, "extractor_version": made_by}, text_base)),
-        )
+        ).lastrowid
 
     def _seen(self, article_id: int, fetched_at: str, run_id: int | None, fetch: dict) -> None:
         """A capture of the article at ``fetched_at``: widen the seen/checked times; the HTTP

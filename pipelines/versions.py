@@ -214,6 +214,28 @@ def materialise(conn: sqlite3.Connection, article_id: int) -> int:
     return done
 
 
+def shown_versions(conn: sqlite3.Connection, article_id: int) -> list[tuple[int, dict]]:
+    """``(id, full record)`` of the version(s) kept as a change from ``articles``, read while
+    ``articles`` still shows them: call before it changes, then :func:`rebase` them."""
+    cache: dict = {}
+    return [(vid, record_of(conn, vid, cache)) for vid, z in conn.execute(
+        "SELECT id, record_z FROM article_versions WHERE article_id = ? AND record_z IS NOT NULL",
+        (article_id,)).fetchall() if unpack(z).get("$base") == SHOWN]
+
+
+def rebase(conn: sqlite3.Connection, previous: list[tuple[int, dict]], shown_id: int) -> None:
+    """The versions ``articles`` showed before (from :func:`shown_versions`) are kept as a change
+    from the version it shows now (``shown_id``, itself a change from ``articles``): a replaced
+    version costs what differs from its successor, and no chain can lead back to itself (the
+    new version's chain is ``articles`` alone). In the caller's transaction, right after the new
+    version is stored and before anything reads the old ones."""
+    if not previous:
+        return
+    newer = record_of(conn, shown_id)
+    for vid, record in previous:
+        conn.execute("UPDATE article_versions SET record_z = ? WHERE id = ?", (pack(record, (shown_id, newer)), vid))
+
+
 def rows(conn: sqlite3.Connection, article_id: int) -> list[dict]:
     """The versions of one article in capture order, without their records."""
     return [dict(r) for r in conn.execute(

@@ -326,8 +326,8 @@ def test_the_version_articles_shows_is_kept_as_a_change_from_articles(tmp_path, 
 
 
 def test_a_replaced_version_gets_its_own_record_and_every_version_comes_back(tmp_path, record):
-    """The shown version is written out when a newer one replaces it, also when an older capture
-    stored in between was kept as a change from it (no version's record refers to itself)."""
+    """The shown version is kept as a change from the version that replaces it, also when an
+    older capture stored in between was kept as a change from it (no chain leads back)."""
     from pipelines.extract.version import EXTRACTOR_VERSION
 
     middle, older, newer = retitled(record, " (2)"), retitled(record, " (1)"), retitled(record, " (3)")
@@ -339,7 +339,9 @@ def test_a_replaced_version_gets_its_own_record_and_every_version_comes_back(tmp
         assert [k.get("$base") for k in _stored(store, record["url"])][1] == "articles"
         assert store.upsert(newer, fetched_at="2026-03-01T00:00:00Z") == "updated"
         bases = [k.get("$base") for k in _stored(store, record["url"])]
-        assert bases[2] == "articles" and "articles" not in bases[:2]
+        ids = [v["id"] for v in store.versions(record["url"])]
+        assert bases[2] == "articles" and bases[1] == ids[2]  # the replaced one: a change from its successor
+        assert bases[0] in ids[1:]
         got = [v["record"] for v in store.versions(record["url"])]
         assert got == [{**r, "extractor_version": EXTRACTOR_VERSION} for r in (older, middle, newer)]
 
