@@ -379,3 +379,22 @@ def test_records_read_with_and_without_the_preset_dictionary():
     assert v.unpack(zlib.compress(v._json(record).encode("utf-8"), 9)) == record
     packed = v.pack(record)
     assert packed[1] & 0x20 and v.unpack(packed) == record
+
+
+def test_materialise_writes_the_shown_version_out_without_a_cycle(tmp_path, record):
+    """For code that changes articles otherwise (migration 6): the shown version gets its own
+    record; its base (an older capture stored as a change from it) would lead back to it, so
+    it is kept whole, and every version still reads back."""
+    from pipelines import versions as v
+    from pipelines.extract.version import EXTRACTOR_VERSION
+
+    older = retitled(record, " (1)")
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(record, fetched_at="2026-02-01T00:00:00Z")
+        store.upsert(older, fetched_at="2026-01-01T00:00:00Z")
+        with store.conn:
+            assert v.materialise(store.conn, 1) == 1
+        kept = _stored(store, record["url"])
+        assert kept[1].get("$base") is None and kept[0]["$base"] == store.versions(record["url"])[1]["id"]
+        assert [x["record"] for x in store.versions(record["url"])] == [
+            {**r, "extractor_version": EXTRACTOR_VERSION} for r in (older, record)]
