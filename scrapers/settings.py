@@ -48,11 +48,14 @@ ALMODON_REFRESH_POLICY = "3:0,30:1,*:7"
 ALMODON_WARC_DIR = None
 ALMODON_WARC_MAX_BYTES = 256 * 1024 * 1024
 
+# Extraction processes beside the Scrapy process (default: CPUs - 1, 1 to 4); 0 extracts and
+# writes inside the Scrapy process (for debugging). The database has one writer process.
+ALMODON_EXTRACT_WORKERS = None
+
 ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.ArchivePipeline": 100,
     "pipelines.scrapy_pipelines.ExtractPipeline": 300,
     "pipelines.scrapy_pipelines.ValidatePipeline": 400,
-    "pipelines.scrapy_pipelines.NormalisePipeline": 500,
     "pipelines.scrapy_pipelines.StorePipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {

@@ -25,9 +25,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
-from pipelines import records
+from pipelines import records, seen
 from pipelines.extract import urls
-from pipelines.store import Store
+from pipelines.scope import SETTING as SCOPE_SETTING
+from pipelines.scope import Scope
 from scrapers import signals
 from scrapers.items import RawPage
 
@@ -103,12 +104,23 @@ class AlmodonSpider(scrapy.Spider):
         if self.mode not in MODES:
             raise ValueError(f"mode={mode!r}: expected one of {', '.join(MODES)}")
         self.since, self.until = _day(since, "since"), _day(until, "until")
-        netloc = urlsplit(self.base_url).netloc
-        self.extra_hosts = () if netloc.lower().removeprefix("www.") == "almodon.com" else (netloc,)
+        self.scope = Scope(mode=self.mode, base_url=self.base_url,
+                           since=self.since.isoformat() if self.since else None,
+                           until=self.until.isoformat() if self.until else None, urls=tuple(self.urls))
+        self.extra_hosts = self.scope.extra_hosts
         self.allowed_domains = ["almodon.com", urlsplit(self.base_url).hostname]
         self.seen_keys: set[str] = set()
         self.listings_seen: set[str] = set()
-        self.known_urls: set[str] = set()  # latest mode: what the database already holds
+        self.known_urls: frozenset[str] = frozenset()  # latest mode: what the database already holds
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        """The run's scope goes into the crawler's settings (not yet frozen here), where the run
+        ledger and the pipelines read it: they never read this spider's attributes."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if not crawler.settings.frozen:
+            crawler.settings.set(SCOPE_SETTING, spider.scope.to_setting(), priority="spider")
+        return spider
 
     # -- helpers -------------------------------------------------------------------------------
     def fetch_url(self, url: str) -> str:
@@ -121,10 +133,7 @@ class AlmodonSpider(scrapy.Spider):
         return urls.classify(self.site_url(url), self.extra_hosts)
 
     def in_window(self, day: str | None) -> bool:
-        if not day or self.mode != "archive":
-            return True
-        d = date.fromisoformat(day[:10])
-        return (self.since is None or d >= self.since) and (self.until is None or d <= self.until)
+        return self.scope.in_window(day)
 
     def article_request(self, url: str, via: str, meta: dict | None = None):
         """A request for an article URL, or None when it is a duplicate, known, or out of range."""
@@ -161,8 +170,8 @@ class AlmodonSpider(scrapy.Spider):
         yield scrapy.Request(fetch, callback=callback, errback=self.failed, meta={"via": via, **meta})
 
     # -- discovery -------------------------------------------------------------------------------
-    def _store(self) -> Store:
-        return Store(self.settings.get("ALMODON_DB") or "data/almodon.db")
+    def _db(self) -> str:
+        return self.settings.get("ALMODON_DB") or "data/almodon.db"
 
     async def start(self):
         if self.mode == "refresh":
@@ -170,9 +179,7 @@ class AlmodonSpider(scrapy.Spider):
                 yield req
             return
         if self.mode == "latest":
-            with self._store() as store:
-                dead = {urls.canonicalize(u) for u in store.dead_urls()}
-                self.known_urls = store.known_urls() | (dead - {None})
+            self.known_urls = seen.seen_urls(self._db())  # read-only
         if self.mode == "urls":
             for u in self.urls:
                 req = self.article_request(u, "url")
@@ -194,8 +201,7 @@ class AlmodonSpider(scrapy.Spider):
         """Conditional re-visits of stored articles that the policy says are due."""
         policy = parse_policy(self.settings.get("ALMODON_REFRESH_POLICY", DEFAULT_POLICY))
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self._store() as store:
-            due = store.due_for_refresh(policy, now)
+        due = seen.due_for_refresh(self._db(), policy, now)  # read-only
         self.crawler.stats.set_value("almodon/refresh/due", len(due))
         for row in due:
             headers = {}
