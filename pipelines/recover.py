@@ -59,25 +59,18 @@ def _digest_ok(record, body: bytes) -> bool:
     return base64.b32encode(hashlib.sha1(body).digest()).decode() == value
 
 
-def _records(path: Path) -> Iterator[tuple[int, int, object]]:
+def _records(path: Path) -> Iterator[tuple[int, int, archive.Fetched]]:
     """``(offset, length, Fetched)`` of every complete response record of a WARC file."""
-    size = path.stat().st_size
     with open(path, "rb") as fh:
         it = ArchiveIterator(fh)
-        pending = None
         try:
             for record in it:
-                offset = it.get_record_offset()
-                if pending is not None:
-                    yield pending[0], offset - pending[0], pending[1]
-                    pending = None
                 page = archive._from_record(record)
+                it.read_to_end(record)
                 if page is not None and _digest_ok(record, page.body):
-                    pending = (offset, page)
+                    yield it.get_record_offset(), it.get_record_length(), page
         except Exception:  # noqa: BLE001 - a record cut off by the kill ends the file
             return
-        if pending is not None:
-            yield pending[0], size - pending[0], pending[1]
 
 
 def unfinished(conn: sqlite3.Connection, warc_dir: Path, run_id: int | None) -> Iterator[Unfinished]:
