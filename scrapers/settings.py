@@ -26,6 +26,9 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy starts CONCURRENT_ITEMS tasks for every response's output (default 100); ours yields one
+# page and a few requests, so 100 tasks per response were pure overhead (docs/benchmark.md).
+CONCURRENT_ITEMS = 16
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import scrapy
@@ -81,6 +82,11 @@ def failure_reason(name: str, detail: str) -> str:
     return _FAILURE_REASONS.get(name, name)
 
 
+# Every page links the same navigation: the URL rewrites are memoised (bounded: memory stays flat).
+_site_url = lru_cache(maxsize=8192)(urls.to_site_url)
+_fetch_url = lru_cache(maxsize=8192)(urls.to_fetch_url)
+
+
 def _day(value: str | None, name: str) -> date | None:
     if value in (None, ""):
         return None
@@ -124,10 +130,10 @@ class AlmodonSpider(scrapy.Spider):
 
     # -- helpers -------------------------------------------------------------------------------
     def fetch_url(self, url: str) -> str:
-        return urls.to_fetch_url(url, self.base_url)
+        return _fetch_url(url, self.base_url)
 
     def site_url(self, url: str) -> str:
-        return urls.to_site_url(url, self.base_url)
+        return _site_url(url, self.base_url)
 
     def classify(self, url: str) -> urls.UrlInfo:
         return urls.classify(self.site_url(url), self.extra_hosts)
@@ -300,6 +306,8 @@ class AlmodonSpider(scrapy.Spider):
         if self.mode != "archive":
             return
         for href in response.css("a::attr(href)").getall():
+            if "author" not in href:  # cheap test first: most links are not author pages
+                continue
             m = _AUTHOR_PAGE.search(self.site_url(response.urljoin(href)))
             if m:
                 listing = f"{urls.CANONICAL_BASE}/getallauthorarticles/1/{m.group(1).lower()}"
