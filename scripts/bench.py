@@ -17,7 +17,11 @@ Steps (each can be skipped):
    (``scripts/demo.py``'s ``crawl()``, loopback settings): wall time, Scrapy's CPU (children
    rusage) and run-queue wait, the server's CPU (this process's rusage: it does nothing else
    meanwhile), peak RSS (``VmHWM`` of the Scrapy process; see ``ChildMonitor`` for why not
-   ``ru_maxrss`` / Scrapy's ``memusage/max``, which are reported too).
+   ``ru_maxrss`` / Scrapy's ``memusage/max``, which are reported too; its extraction workers and
+   writer are sampled apart). Beside it, in the same run, ``scripts/bare_spider.py``: plain
+   Scrapy fetching the same articles through robots.txt and the sitemaps, one XPath each;
+   ``--repeat`` pairs, alternating which goes first, give the ratio ours / bare and its spread.
+   ``--code DIR`` measures another checkout's crawl (a before/after in one run).
 4. ``reparse``: ``pipelines.jobs.reparse`` of the largest crawl's WARC archive into a new database.
 5. ``db``: bytes per article of the largest crawl's database (per table), WARC bytes per page.
 6. ``search``: ``pipelines.search.search`` latency over generated queries on the largest
@@ -190,8 +194,9 @@ CATEGORIES = (
     ("extract", ("extract_record (pipelines/process.py)",)),
     ("store: search index", ("index_article (pipelines/search",)),
     ("store: upsert", ("store_record (pipelines/process.py)",)),
-    ("archive: WARC + raw_pages", ("ArchivePipeline.process_item",)),
-    ("validate + normalise", ("ValidatePipeline.process_item", "NormalisePipeline.process_item")),
+    ("archive: WARC", ("ArchivePipeline.process_item",)),
+    ("hand-off to workers / writer", ("_Lane.", "ExtractPipeline.process_item", "StorePipeline.process_item")),
+    ("scope (ValidatePipeline)", ("ValidatePipeline.process_item",)),
     ("run ledger (skips, stats)", ("RunLedger.",)),
     ("spider: listings", ("parse_listing (scrapers",)),
     ("spider: sitemaps", ("parse_sitemap (scrapers",)),
