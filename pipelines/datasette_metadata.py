@@ -4,7 +4,9 @@ Descriptions come from ``schema.sql`` itself (the comment block right above each
 / ``CREATE VIEW`` and the ``-- …`` comment at the end of a column line), so the schema stays the
 one description of the database; ``TABLES`` and ``COLUMNS`` below only fill what the schema
 leaves uncommented. ``QUERIES`` are the canned queries (one per analyst view, plus ``search``
-when the full-text index is present). Pure data and parsing: no Datasette import.
+when the full-text index is present). The dashboards (``pipelines.dashboards``) go beside them,
+as the ``datasette-dashboards`` plugin's configuration (:func:`plugins`). Pure data and parsing:
+no Datasette import.
 """
 
 from __future__ import annotations
@@ -281,3 +283,14 @@ def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
         "extra_css_urls": ["data:text/css," + quote(" ".join(CSS.split()))],
         "databases": {DB_NAME: {"description": DESCRIPTION, "tables": tables, "queries": queries}},
     }
+
+
+# -- dashboards -----------------------------------------------------------------------------
+def plugins(*, degraded: bool = False) -> dict:
+    """Plugin configuration, the metadata's ``plugins`` (beside the canned queries): the archive
+    and health dashboards (``/-/dashboards``), drawn by ``datasette-dashboards`` from the SQL in
+    ``pipelines.dashboards`` on database ``DB_NAME``. ``degraded``: the archive counts degraded
+    versions per run (``crawl_runs.degraded``)."""
+    from . import dashboards
+
+    return {"datasette-dashboards": dashboards.config(DB_NAME, degraded=degraded)}
