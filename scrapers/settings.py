@@ -29,6 +29,10 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Scrapy starts CONCURRENT_ITEMS tasks for every response's output (default 100); ours yields one
 # page and a few requests, so 100 tasks per response were pure overhead (docs/benchmark.md).
 CONCURRENT_ITEMS = 16
+# Pages in flight (waiting for an extraction worker or the writer) stay in Scrapy's scraper slot,
+# with their parsed trees: 1 MB of responses (~80 pages) keeps every worker busy and the memory
+# flat (Scrapy's default, 5 MB, let ~400 pages and their trees pile up: +60 MB).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5

@@ -83,8 +83,8 @@ def failure_reason(name: str, detail: str) -> str:
 
 
 # Every page links the same navigation: the URL rewrites are memoised (bounded: memory stays flat).
-_site_url = lru_cache(maxsize=8192)(urls.to_site_url)
-_fetch_url = lru_cache(maxsize=8192)(urls.to_fetch_url)
+_site_url = lru_cache(maxsize=1024)(urls.to_site_url)
+_fetch_url = lru_cache(maxsize=1024)(urls.to_fetch_url)
 
 
 def _day(value: str | None, name: str) -> date | None:
