@@ -104,7 +104,11 @@ class RunLedger:
         self.reader = Store(self.db_path, readonly=True)
         self.pool = ExtractionPool(self.workers)
         logger.info("Run %s writing to %s (%d extraction workers)", self.run_id, self.db_path, self.workers)
-        self.recover()
+        try:
+            self.recover()
+        except Exception:  # Scrapy would only log it: the run must say it failed
+            logger.exception("Run %s could not finish what an interrupted run archived", self.run_id)
+            self.crawler.stats.inc_value("almodon/recovery_errors")
 
     def recover(self) -> None:
         """Finish what an interrupted run archived but did not store (before fetching anything)."""
@@ -116,10 +120,10 @@ class RunLedger:
         found = [u for u in found if u.page.url]
         if not found:
             return
-        raw = {id(u.page): u.raw for u in found}
-        for page, kind, payload in self.pool.map(u.page for u in found):
-            if raw[id(page)] is not None:
-                self.writer.run("raw", **raw[id(page)])
+        results = self.pool.map(u.page for u in found)  # in order
+        for unfinished, (page, kind, payload) in zip(found, results, strict=True):
+            if unfinished.raw is not None:
+                self.writer.run("raw", **unfinished.raw)
             self.finish(page, kind, payload)
             self.crawler.stats.inc_value("almodon/recovered")
         logger.info("Run %s finished %d pages an interrupted run had archived", self.run_id, len(found))
@@ -197,7 +201,7 @@ class RunLedger:
             logger.error("Run %s BLOCKED: the site refused %d requests (%s)", self.run_id, self.blocked,
                          ", ".join(f"{k}={v}" for k, v in self.failed.items()))
         elif (reason != "finished" or (self.failed and not fetched_ok and not stored)
-              or stats.get_value("almodon/writer_errors")):
+              or stats.get_value("almodon/writer_errors") or stats.get_value("almodon/recovery_errors")):
             status, code = "failed", EXIT_FAILED
             logger.error("Run %s FAILED (%s): %s", self.run_id, reason, dict(self.failed))
         else:

@@ -337,3 +337,46 @@ def test_parquet_export_reads_back_as_the_sqlite_rows(archive_db, tmp_path):
         assert min((out / "articles").iterdir()).name.startswith("year=")
     finally:
         conn.close()
+
+
+def test_the_next_crawl_stores_what_a_killed_run_archived_but_did_not(tmp_path, replica, crawl):
+    """The state a SIGKILL can leave, made by hand: a run still marked running, one page in the
+    WARC archive with its raw_pages row but no article, one page in the WARC archive only."""
+    db = tmp_path / "rec.db"
+    indexed, unindexed = SERVED[0], SERVED[1]
+    pages = [archive.Fetched(url=g.expected["url"], body=g.html.read_bytes(), headers={"content-type": g.content_type},
+                             fetched_at="2026-11-30T10:00:00Z") for g in (indexed, unindexed)]
+    with Store(db) as store:
+        run = store.start_run(job="crawl", mode="urls")
+        writer = archive.WarcWriter(tmp_path / "warc")
+        locs = [writer.write(p) for p in pages]
+        writer.close()
+        name, offset, length = locs[0]
+        store.add_raw(url=pages[0].url, fetch_url=None, warc_file=name, offset=offset, length=length,
+                      fetched_at=pages[0].fetched_at, status=200, content_type=pages[0].content_type,
+                      sha256=pages[0].sha256, run_id=run)
+    # a crawl of one other article: it first finishes the two archived pages
+    other = SERVED[2]
+    result = crawl(replica.base_url, db, mode="urls", args={"url": replica.base_url + other.expected["url"].split(
+        "almodon.com", 1)[1]})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "'almodon/recovered': 2" in result.stderr, result.stderr[-3000:]
+    stored = {r[0] for r in query(db, "SELECT url FROM articles")}
+    assert {indexed.expected["url"], unindexed.expected["url"], other.expected["url"]} <= stored
+    assert query(db, "SELECT count(*) FROM raw_pages WHERE url = ?", pages[1].url)[0][0] == 1
+    assert [r[0] for r in query(db, "SELECT status FROM crawl_runs ORDER BY id")] == ["interrupted", "ok"]
+    # and a third run finds nothing left to finish
+    again = crawl(replica.base_url, db, mode="urls", args={"url": replica.base_url + other.expected["url"].split(
+        "almodon.com", 1)[1]})
+    assert again.returncode == 0 and "almodon/recovered" not in again.stderr
+    assert query(db, "SELECT count(*) FROM article_versions")[0][0] == 3
+
+
+def test_export_fields_are_columns_of_schema_sql(tmp_path):
+    """The JSONL/CSV export's field selection names columns the schema really has (PRAGMA)."""
+    from pipelines.export import FIELDS
+    from pipelines.export_parquet import columns
+
+    with Store(tmp_path / "c.db") as store:
+        have = {name for name, _ in columns(store.conn, "articles")}
+    assert set(FIELDS) <= have
