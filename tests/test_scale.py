@@ -221,7 +221,17 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path):
+    """A cluster of its own (for the test that kills one of its workers)."""
     c = Cluster(tmp_path)
+    try:
+        yield c.start()
+    finally:
+        c.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("cluster"))
     try:
         yield c.start()
     finally:
@@ -251,7 +261,8 @@ def _almodon(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "almodon"), *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-def test_reparse_on_a_dask_cluster_gives_the_local_database(archive_db, cluster, tmp_path):
+def test_reparse_on_a_dask_cluster_gives_the_local_database(archive_db, shared_cluster, tmp_path):
+    cluster = shared_cluster
     local, remote = tmp_path / "local.db", tmp_path / "remote.db"
     assert _almodon("reparse", "--db", str(archive_db), "--into", str(local), "--workers", "1").returncode == 0
     shards = tmp_path / "shards"
@@ -291,7 +302,8 @@ def test_killing_a_worker_mid_run_changes_nothing(archive_db, cluster, tmp_path)
     assert _dump(remote) == _dump(local)
 
 
-def test_import_warc_on_a_dask_cluster_equals_the_local_import(archive_db, cluster, tmp_path):
+def test_import_warc_on_a_dask_cluster_equals_the_local_import(archive_db, shared_cluster, tmp_path):
+    cluster = shared_cluster
     files = sorted(str(p) for p in (archive_db.parent / "warc").glob("*.warc.gz"))
     local, remote = tmp_path / "l" / "i.db", tmp_path / "r" / "i.db"
     assert _almodon("import-warc", "--db", str(local), "--workers", "1", *files).returncode == 0
