@@ -125,7 +125,7 @@ def run(store: Store, tasks: list[tuple[Path, list[int] | None]], *, scheduler: 
                         yield page, kind, payload
 
         return load(store, results(), job=job, args={**args, "scheduler": scheduler, "shards": str(shards)},
-                    keep=keep, offsite=lambda: offsite[0])
+                    keep=keep, offsite=lambda: offsite[0], source=job)
 
 
 def _default_shards(db: Path, job: str) -> Path:

@@ -55,7 +55,7 @@ def health(conn: sqlite3.Connection, *, runs: int = 10, days: int = 14,
     each with pages, outcomes and per field ``{fill, filled, layers: {layer: share of filled}}``;
     runs also with conflicts by field; and ``flags`` (see :func:`_compare`)."""
     th = thresholds or Thresholds()
-    report = {"thresholds": asdict(th), "runs": [], "days": [], "flags": []}
+    report = {"thresholds": asdict(th), "runs": [], "days": [], "flags": [], "degraded": _degraded(conn)}
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'extractions'").fetchone():
         return report
     run_pages = _by_run(conn, runs)
@@ -213,6 +213,21 @@ def _summaries(conn, window: str, values: list) -> dict:
     return out
 
 
+def _degraded(conn) -> dict:
+    """Versions kept flagged ``degraded`` (worse than the stored one, never shown): how many,
+    in how many articles, per reason, and the newest few."""
+    out = {"versions": 0, "articles": 0, "by_reason": {}, "examples": []}
+    if "degraded" not in {r[1] for r in conn.execute("PRAGMA table_info(article_versions)")}:
+        return out
+    rows = conn.execute(
+        "SELECT v.article_id, v.degraded, v.fetched_at, a.url FROM article_versions v "
+        "JOIN articles a ON a.id = v.article_id WHERE v.degraded IS NOT NULL ORDER BY v.fetched_at DESC").fetchall()
+    reasons = Counter(reason for r in rows for reason in r[1].split(","))
+    out.update(versions=len(rows), articles=len({r[0] for r in rows}), by_reason=dict(reasons.most_common()),
+               examples=[{"url": r[3], "fetched_at": r[2], "reasons": r[1]} for r in rows[:3]])
+    return out
+
+
 def _run_meta(conn, ids: list[int]) -> dict[int, dict]:
     marks = ",".join("?" * len(ids))
     rows = conn.execute(f"SELECT id, started_at, job, mode, status FROM crawl_runs WHERE id IN ({marks})", ids)
@@ -225,7 +240,7 @@ def _conflicts_by_field(conn, ids: list[int]) -> dict[int, dict]:
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
         f"""SELECT e.run_id, e.url, CASE WHEN e.conflicts > 0 THEN
-                   (SELECT json_extract(v.record, '$.conflicts') FROM article_versions v
+                   (SELECT v.conflicts FROM article_versions v
                      JOIN articles a ON a.id = v.article_id
                      WHERE a.url = e.url AND v.fetched_at <= e.fetched_at
                      ORDER BY v.version DESC LIMIT 1) END
@@ -326,6 +341,14 @@ def format_health(report: dict) -> str:
     for f in flags:
         lines.append(_flag_line(f))
         lines += [f"      {url}" for url in f["examples"]]
+    bad = report.get("degraded") or {}
+    if bad.get("versions"):
+        reasons = ", ".join(f"{k} {v}" for k, v in bad["by_reason"].items())
+        lines.append(f"Degraded versions kept, not shown: {bad['versions']} in {bad['articles']} "
+                     f"article(s) ({reasons}); articles keep their good version")
+        lines += [f"      {e['fetched_at']} {e['url']} ({e['reasons']})" for e in bad["examples"]]
+    else:
+        lines.append("Degraded versions: none")
     lines += ["", LEGEND, ""]
     runs = [(f"#{r['run_id']}", r) for r in report["runs"]]
     lines += _table("Per run (newest first)", runs)

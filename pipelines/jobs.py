@@ -25,7 +25,9 @@ def warc_dir_for(db: Path) -> Path:
 
 
 def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict,
-         keep: archive.WarcWriter | None = None, workers: int = 1) -> dict:
+         keep: archive.WarcWriter | None = None, workers: int = 1, source: str = "crawl") -> dict:
+    """Every page through the pipeline into ``store``; ``source`` is recorded with each version
+    (``Store.upsert``). Outcomes (new, updated, earlier, reextracted, degraded, unchanged) are counted in the run."""
     offsite = [0]
 
     def on_site():  # with a pool this runs in the pool's feeder thread: no database work here
@@ -36,11 +38,11 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
             yield page
 
     return load(store, prepared(on_site(), workers), job=job, args=args, keep=keep,
-                offsite=lambda: offsite[0])
+                offsite=lambda: offsite[0], source=source)
 
 
 def load(store: Store, results: Iterable[tuple[archive.Fetched, str, object]], *, job: str, args: dict,
-         keep: archive.WarcWriter | None = None, offsite=lambda: 0) -> dict:
+         keep: archive.WarcWriter | None = None, offsite=lambda: 0, source: str = "crawl") -> dict:
     """The one writer's side of a job: ``(page, kind, payload)`` results (from the local pool or
     from a cluster's Parquet shards) into the store, in order, as one ``crawl_runs`` row."""
     run_id = store.start_run(job=job, args=args)
@@ -55,7 +57,7 @@ def load(store: Store, results: Iterable[tuple[archive.Fetched, str, object]], *
                           content_type=page.content_type, sha256=page.sha256, run_id=run_id)
         if kind == "ok":
             try:
-                outcomes[process.store_record(store, payload, page, run_id)] += 1
+                outcomes[process.store_record(store, payload, page, run_id, source)] += 1
                 continue
             except Exception as exc:
                 logger.exception("failed to store %s", page.url)
@@ -91,7 +93,8 @@ def reparse(db: Path, *, since: str | None = None, warc_dir: Path | None = None,
                 yield page
 
     with db_lock(into or db), Store(into or db) as target:
-        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers)
+        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers,
+                    source="reparse")
 
 
 def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, workers: int = 1) -> dict:
@@ -106,6 +109,6 @@ def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, wo
     with db_lock(db), Store(db) as store:
         try:
             return _run(store, pages(), job="import", args={"files": [str(f) for f in files]}, keep=writer,
-                        workers=workers)
+                        workers=workers, source="import")
         finally:
             writer.close()

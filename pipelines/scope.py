@@ -14,6 +14,14 @@ from urllib.parse import urlsplit
 SETTING = "ALMODON_RUN_SCOPE"
 
 
+def site_hosts(base_url: str) -> tuple[str, ...]:
+    """The base URL's host when it is not almodon.com itself (a replica, a mirror)."""
+    netloc = urlsplit(base_url).netloc
+    if not netloc or netloc.lower().removeprefix("www.") == "almodon.com":
+        return ()
+    return (netloc,)
+
+
 @dataclass(frozen=True)
 class Scope:
     mode: str = "latest"
@@ -21,14 +29,8 @@ class Scope:
     since: str | None = None  # YYYY-MM-DD, inclusive
     until: str | None = None
     urls: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def extra_hosts(self) -> tuple[str, ...]:
-        """The base URL's host when it is not almodon.com itself (a replica, a mirror)."""
-        netloc = urlsplit(self.base_url).netloc
-        if not netloc or netloc.lower().removeprefix("www.") == "almodon.com":
-            return ()
-        return (netloc,)
+    extra_hosts: tuple[str, ...] = field(default_factory=tuple)  # hosts that also count as the site
+    job: str = "crawl"  # crawl_runs.job: crawl | backfill
 
     def in_window(self, day: str | None) -> bool:
         """Archive mode keeps only pages published in [since, until]; other modes keep all."""
@@ -39,12 +41,13 @@ class Scope:
                 and (self.until is None or d <= date.fromisoformat(self.until)))
 
     def to_setting(self) -> dict:
-        return {**asdict(self), "urls": list(self.urls)}
+        return {**asdict(self), "urls": list(self.urls), "extra_hosts": list(self.extra_hosts)}
 
     @classmethod
     def from_setting(cls, value: dict | None) -> Scope:
         value = dict(value or {})
         value["urls"] = tuple(value.get("urls") or ())
+        value["extra_hosts"] = tuple(value.get("extra_hosts") or ())
         return cls(**{k: v for k, v in value.items() if k in cls.__dataclass_fields__})
 
     def run_args(self) -> dict:

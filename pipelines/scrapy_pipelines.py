@@ -92,12 +92,13 @@ class RunLedger:
         crawler.signals.connect(ledger.spider_closed, scrapy_signals.spider_closed)
         crawler.signals.connect(ledger.item_dropped, scrapy_signals.item_dropped)
         crawler.signals.connect(ledger.page_skipped, signals.page_skipped)
+        crawler.signals.connect(ledger.urls_discovered, signals.urls_discovered)
         return ledger
 
     def spider_opened(self, spider) -> None:
         inline = self.workers == 0
         self.writer = Writer(self.db_path, inline=inline)
-        self.run_id = self.writer.run("start_run", job="crawl", mode=self.scope.mode,
+        self.run_id = self.writer.run("start_run", job=self.scope.job, mode=self.scope.mode,
                                       base_url=self.scope.base_url or None, args=self.scope.run_args())
         self.crawler.stats.set_value("almodon/run_id", self.run_id)
         self.crawler.stats.set_value("almodon/extract_workers", self.workers)
@@ -145,6 +146,11 @@ class RunLedger:
         if self.writer is not None:
             self._watch(self.writer.submit("record_skip", self.run_id, url, reason, detail, status))
 
+    def urls_discovered(self, rows) -> None:
+        """Article URLs the site named (``discovered_urls``), written by the run's writer."""
+        if self.writer is not None:
+            self._watch(self.writer.submit("discovered", dict(rows)))
+
     def item_dropped(self, item, response, exception, spider=None) -> None:
         reason = getattr(exception, "reason", None) or "dropped"
         url = getattr(item, "url", None) or (item.get("url") if isinstance(item, dict) else "?")
@@ -190,11 +196,14 @@ class RunLedger:
             "new": stats.get_value("almodon/new", 0),
             "updated": stats.get_value("almodon/updated", 0),
             "unchanged": stats.get_value("almodon/unchanged", 0),
+            "earlier": stats.get_value("almodon/earlier", 0),
+            "reextracted": stats.get_value("almodon/reextracted", 0),
+            "degraded": stats.get_value("almodon/degraded", 0),
             "blocked": self.blocked,
             "skipped_reasons": dict(self.skipped),
             "failed_reasons": dict(self.failed),
         }
-        stored = counts["new"] + counts["updated"] + counts["unchanged"]
+        stored = sum(counts[k] for k in ("new", "updated", "unchanged", "earlier", "reextracted", "degraded"))
         fetched_ok = stats.get_value("downloader/response_status_count/200", 0)
         if self.blocked and not fetched_ok:
             status, code = "blocked", EXIT_BLOCKED
@@ -285,7 +294,7 @@ class ValidatePipeline(_Step):
 
 
 class StorePipeline(_Step):
-    """Upsert into SQLite through the run's one writer; count new / updated / unchanged."""
+    """Upsert into SQLite through the run's one writer; count each outcome of ``Store.upsert``."""
 
     async def process_item(self, item):
         ledger = self.ledger
@@ -295,7 +304,8 @@ class StorePipeline(_Step):
                 ledger.count("unchanged")
                 ledger.count("not_modified")
             elif isinstance(item, records.FetchedRecord):
-                ledger.count(await ledger.writer.call("store", item.record, item.page, ledger.run_id))
+                source = getattr(item.page, "meta", {}).get("source", "crawl")  # a backfill: wayback | commoncrawl
+                ledger.count(await ledger.writer.call("store", item.record, item.page, ledger.run_id, source))
             elif isinstance(item, records.Alias):
                 ledger.pending_aliases.append(item)  # its article may still be in flight
         except (sqlite3.Error, OSError) as exc:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
-from . import process
+from . import discovery, process
 from .archive import Fetched
 from .store import Store
 
@@ -251,8 +251,9 @@ def _write(op: str, args: tuple, kwargs: dict):
         store.add_raw(**kwargs)
         return True
     if op == "store":
-        record, page, run_id = args
-        return process.store_record(store, record, page, run_id)
+        return process.store_record(store, *args)  # record, page, run_id[, source]
+    if op == "discovered":
+        return discovery.record(store.conn, *args)
     if op == "close":
         store.close()
         return None

@@ -76,8 +76,8 @@ def test_the_spider_publishes_its_scope_in_the_crawler_settings():
     AlmodonSpider.from_crawler(crawler, base_url="http://127.0.0.1:9", mode="archive",
                                since="2024-01-01", until="2024-12-31")
     scope = Scope.from_setting(crawler.settings.getdict(SETTING))
-    assert scope == Scope(mode="archive", base_url="http://127.0.0.1:9", since="2024-01-01", until="2024-12-31")
-    assert scope.extra_hosts == ("127.0.0.1:9",)
+    assert scope == Scope(mode="archive", base_url="http://127.0.0.1:9", since="2024-01-01", until="2024-12-31",
+                          extra_hosts=("127.0.0.1:9",), job="crawl")
     assert scope.in_window("2024-06-01") and not scope.in_window("2025-01-01")
 
 

@@ -26,10 +26,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
-from pipelines import records, seen
+from pipelines import discovery, records, seen
 from pipelines.extract import urls
 from pipelines.scope import SETTING as SCOPE_SETTING
-from pipelines.scope import Scope
+from pipelines.scope import Scope, site_hosts
 from scrapers import signals
 from scrapers.items import RawPage
 
@@ -110,14 +110,17 @@ class AlmodonSpider(scrapy.Spider):
         if self.mode not in MODES:
             raise ValueError(f"mode={mode!r}: expected one of {', '.join(MODES)}")
         self.since, self.until = _day(since, "since"), _day(until, "until")
+        self.extra_hosts = site_hosts(self.base_url)
         self.scope = Scope(mode=self.mode, base_url=self.base_url,
                            since=self.since.isoformat() if self.since else None,
-                           until=self.until.isoformat() if self.until else None, urls=tuple(self.urls))
-        self.extra_hosts = self.scope.extra_hosts
+                           until=self.until.isoformat() if self.until else None, urls=tuple(self.urls),
+                           extra_hosts=self.extra_hosts)
         self.allowed_domains = ["almodon.com", urlsplit(self.base_url).hostname]
         self.seen_keys: set[str] = set()
         self.listings_seen: set[str] = set()
         self.known_urls: frozenset[str] = frozenset()  # latest mode: what the database already holds
+        self.discovered: dict[str, dict] = {}  # article URLs the site named, for `almodon coverage`
+        self.discovered_written: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -141,11 +144,13 @@ class AlmodonSpider(scrapy.Spider):
     def in_window(self, day: str | None) -> bool:
         return self.scope.in_window(day)
 
-    def article_request(self, url: str, via: str, meta: dict | None = None):
+    def article_request(self, url: str, via: str, meta: dict | None = None, day: str | None = None):
         """A request for an article URL, or None when it is a duplicate, known, or out of range."""
         info = self.classify(url)
         if info.kind != "article" or not info.key:
             return None
+        if via not in ("url", "refresh"):
+            self.discover(info.canonical, section=info.section, day=info.url_date or day, via=via)
         stats = self.crawler.stats
         if info.key in self.seen_keys:
             return None
@@ -164,6 +169,25 @@ class AlmodonSpider(scrapy.Spider):
             meta={"via": via, "site_url": info.canonical, "dont_redirect": True,
                   "handle_httpstatus_list": list(REDIRECTS), **(meta or {})},
         )
+
+    def discover(self, url: str, **fields) -> None:
+        """Remember an article URL the site named (written in batches and when the spider closes)."""
+        if url in self.discovered_written and not fields.get("redirects_to"):
+            return  # listings repeat their links: each URL is written once a run
+        row = self.discovered.setdefault(url, {})
+        row.update({k: v for k, v in fields.items() if v and not row.get(k)})
+        if len(self.discovered) >= 500:
+            self.flush_discovered()
+
+    def flush_discovered(self) -> None:
+        """Hand the batch to the run's writer (by signal: the spider never writes the store)."""
+        if self.discovered:
+            self.crawler.signals.send_catch_log(signals.urls_discovered, rows=self.discovered)
+            self.discovered_written.update(self.discovered)
+            self.discovered = {}
+
+    def closed(self, reason) -> None:
+        self.flush_discovered()
 
     def listing(self, url: str, callback, via: str, **meta):
         """A request for a listing, feed or sitemap, unless this run already asked for it: every
@@ -244,7 +268,8 @@ class AlmodonSpider(scrapy.Spider):
             entries = 0
             for entry in sitemap:
                 entries += 1
-                req = self.article_request(entry.get("loc", ""), "sitemap")
+                req = self.article_request(entry.get("loc", ""), "sitemap",
+                                           day=discovery.beirut_day(entry.get("lastmod")))
                 if req:
                     yield req
             if not entries:
@@ -322,6 +347,9 @@ class AlmodonSpider(scrapy.Spider):
         aliases = [*response.meta.get("aliases", []), alias]
         asked = aliases[0]  # the URL the crawl asked for: skips are recorded under it
         target = self.classify(response.urljoin(location)) if location else None
+        if (target is not None and target.kind == "article" and urls.classify(asked).kind == "article"
+                and response.meta.get("via") not in ("url", "refresh")):
+            self.discover(urls.classify(asked).canonical, redirects_to=target.canonical)
         if target is None or target.kind != "article":
             kind = target.kind if target else "no_location"
             self.skip(asked, f"redirect_{kind}", location[:200], response.status)
