@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from golden import HOLDOUT, compare, goldens  # noqa: E402
-from scoring import record_of, score, score_page, table  # noqa: E402
+from golden import HOLDOUT, compare, goldens
+from scoring import record_of, score, score_page, table
 
-import pipelines  # noqa: E402
+import pipelines
 
 
 def _short(value, width: int = 70) -> str:
