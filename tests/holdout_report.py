@@ -5,6 +5,9 @@
                                                              # another branch's code, read-only:
                                                              # git archive <branch> | tar -x -C /tmp/extract-snapshot
 
+    .venv/bin/python tests/holdout_report.py --pins          # also the PINNED figures and the
+                                                             # failing (page, field) keys for test_holdout.py
+
 Prints the per-field exact/missing/wrong table of ``tests/scoring.py`` for the holdout set, then
 one line per (page, field) that is not exact: ``page field outcome: got … expected …``. The
 ``pipelines`` package that was imported is named on the first line, so a run against a snapshot
@@ -62,7 +65,16 @@ def lines(cases) -> list[str]:
     return out
 
 
-def main() -> int:
+def pins(scores: dict, cases) -> str:
+    """What ``tests/test_holdout.py`` would pin for this extractor (for a human to review and paste)."""
+    out = ["PINNED = {"]
+    out += [f'    "{f}": ({c["exact"]}, {c["missing"]}, {c["wrong"]}),' for f, c in scores.get(HOLDOUT, {}).items()]
+    out.append("}\nfailing (page, field):")
+    out += [f"    {g.id} {f}" for g in cases for f, o in score_page(g).items() if o != "exact"]
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
     cases = goldens(HOLDOUT)
     print(f"extractor: {Path(pipelines.__file__).resolve().parent.parent}  pages: {len(cases)}")
     scores = score(cases)
@@ -72,8 +84,10 @@ def main() -> int:
     total = sum(sum(c.values()) for c in fields.values())
     print(f"\nholdout fields exact: {exact}/{total}\n")
     print("\n".join(lines(cases)) or "every field exact")
+    if "--pins" in argv:
+        print("\n" + pins(scores, cases))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
