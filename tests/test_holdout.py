@@ -20,17 +20,17 @@ from scoring import score, score_page, table
 
 CASES = goldens(HOLDOUT)
 
-#: {field: (exact, missing, wrong)} over the 10 holdout pages: main @ abf856e.
+#: {field: (exact, missing, wrong)} over the 12 holdout pages: main @ abf856e.
 PINNED = {
-    "url": (10, 0, 0),
-    "headline": (8, 0, 2),
-    "authors": (2, 5, 3),
-    "published_date": (10, 0, 0),
-    "published_at": (9, 0, 1),
-    "modified_at": (9, 1, 0),
-    "paragraphs": (5, 0, 5),
-    "images": (6, 0, 4),
-    "tags": (8, 2, 0),
+    "url": (12, 0, 0),
+    "headline": (10, 0, 2),
+    "authors": (2, 5, 5),
+    "published_date": (12, 0, 0),
+    "published_at": (11, 0, 1),
+    "modified_at": (11, 1, 0),
+    "paragraphs": (7, 0, 5),
+    "images": (7, 0, 5),
+    "tags": (10, 2, 0),
 }
 
 _AE = "holdout/ae-2024-06-11-time-datetime-brands"
@@ -42,7 +42,9 @@ _AI = "holdout/lb-2024-04-26-arabic-indic-12h"
 _CK = "holdout/lb-2025-02-03-cookie-newsletter-in-article"
 _OM = "holdout/om-2023-02-20-photo-gallery-credits"
 _QA = "holdout/qa-2024-01-12-jsonld-truncated-utc"
+_SA = "holdout/sa-2024-03-28-hijri-dateline-lazy-original"
 _SY = "holdout/sy-2024-10-29-div-br-damascus-time"
+_YE = "holdout/ye-2023-09-05-interview-qa-promo"
 
 #: (golden id, field) -> why the extractor gets it wrong today (measured on main, not guessed).
 KNOWN_FAILURES = {
@@ -67,8 +69,11 @@ KNOWN_FAILURES = {
     (_QA, "authors"): "JSON-LD's Latin 'Salma Al-Kuwari' wins over the printed 'سلمى الكواري'",
     (_QA, "images"): "the caption <p> beside the <img> ('(قنا)') not found",
     (_QA, "tags"): "the keyword list (ul.ga-kw) not taken as tags",
+    (_SA, "authors"): "'المدينة المنورة - فهد العتيبي' kept whole: the place is not split off",
     (_SY, "authors"): "'تقرير: رنا الحلبي' not read: no author",
     (_SY, "modified_at"): "the 'آخر تعديل:' update label is not known",
+    (_YE, "authors"): "'حوار: ماجد الشرعبي' kept whole: the 'حوار:' label is not known",
+    (_YE, "images"): "the caption <div> beside the <img> ('(خاص)') not found",
 }
 
 
@@ -106,8 +111,8 @@ def test_the_report_names_every_failing_field():
     assert len(lines(CASES)) == failing
 
 
-def test_the_holdout_set_is_ten_pages_left_out_of_the_ordinary_sets():
-    assert len(CASES) >= 10
+def test_the_holdout_set_is_twelve_pages_left_out_of_the_ordinary_sets():
+    assert len(CASES) >= 12
     assert all(g.html.parent.name == HOLDOUT for g in CASES)
     assert not [g for g in goldens() if g.html.parent.name == HOLDOUT]
 
