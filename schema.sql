@@ -24,8 +24,11 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     requests        INTEGER NOT NULL DEFAULT 0,
     responses       INTEGER NOT NULL DEFAULT 0,
     new             INTEGER NOT NULL DEFAULT 0,
-    updated         INTEGER NOT NULL DEFAULT 0,
+    updated         INTEGER NOT NULL DEFAULT 0,      -- a new version became current
     unchanged       INTEGER NOT NULL DEFAULT 0,
+    earlier         INTEGER NOT NULL DEFAULT 0,      -- a version captured before the current one
+    reextracted     INTEGER NOT NULL DEFAULT 0,      -- a reparse by another extractor version
+    degraded        INTEGER NOT NULL DEFAULT 0,      -- worse than stored: kept flagged, not shown
     skipped         INTEGER NOT NULL DEFAULT 0,
     failed          INTEGER NOT NULL DEFAULT 0,
     blocked         INTEGER NOT NULL DEFAULT 0,
@@ -37,6 +40,7 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
 );
 
 -- The latest version of each article, one row per canonical URL.
+-- Latest: its newest capture that is not degraded (see article_versions); `version` is its number.
 CREATE TABLE IF NOT EXISTS articles (
     id                  INTEGER PRIMARY KEY,
     url                 TEXT NOT NULL UNIQUE,        -- canonical https://www.almodon.com/...
@@ -89,18 +93,32 @@ CREATE INDEX IF NOT EXISTS articles_section_published ON articles(section, publi
 CREATE INDEX IF NOT EXISTS articles_url_key ON articles(url_key);
 
 -- Every distinct version of an article's content (the first included); never deleted.
+-- Numbered in capture order: version 1 is the earliest capture (fetched_at), whatever the order
+-- in which captures arrived (a 2017 web-archive capture stored after a 2024 crawl comes first).
+-- A capture identical to the version in force at its time adds no row. `articles` shows the
+-- newest version that is not degraded. See docs/versions.md.
 CREATE TABLE IF NOT EXISTS article_versions (
-    id             INTEGER PRIMARY KEY,
-    article_id     INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    version        INTEGER NOT NULL,
-    fetched_at     TEXT NOT NULL,
-    modified_at    TEXT,
-    content_hash   TEXT NOT NULL,
-    headline       TEXT NOT NULL,
-    body           TEXT NOT NULL,
-    record         TEXT NOT NULL,                    -- JSON: the full record of this version
-    changed_fields TEXT NOT NULL DEFAULT '[]',       -- JSON: fields that differ from the previous
-    run_id         INTEGER REFERENCES crawl_runs(id),
+    id                INTEGER PRIMARY KEY,
+    article_id        INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    version           INTEGER NOT NULL,                 -- 1 = earliest capture
+    fetched_at        TEXT NOT NULL,                    -- capture time: crawl fetch or archive capture
+    modified_at       TEXT,
+    content_hash      TEXT NOT NULL,
+    headline          TEXT NOT NULL,
+    body              TEXT NOT NULL DEFAULT '',         -- '' (the text is in record_z; before migration 6 here)
+    record            TEXT NOT NULL DEFAULT '',         -- '' (the record is in record_z; before migration 6 here)
+    changed_fields    TEXT NOT NULL DEFAULT '[]',       -- JSON: fields that differ from base_id's version
+    run_id            INTEGER REFERENCES crawl_runs(id),
+    source            TEXT NOT NULL DEFAULT 'crawl'     -- where the capture came from
+                      CHECK (source IN ('crawl', 'wayback', 'commoncrawl', 'import', 'reparse')),
+    extractor_version TEXT,                             -- pipelines/extract/version.py; NULL: before it was kept
+    reextraction      INTEGER NOT NULL DEFAULT 0,       -- 1: a reparse by another extractor, not a site change
+    degraded          TEXT,                             -- NULL, or why it is worse than the stored version
+                                                        -- (replacement_chars,invalid_bytes,date_lost,…)
+    base_id           INTEGER,                          -- the earlier version it was compared with
+    body_chars        INTEGER NOT NULL DEFAULT 0,       -- characters of the body
+    conflicts         TEXT NOT NULL DEFAULT '[]',       -- JSON: the record's conflicts
+    record_z          BLOB,                             -- zlib of the JSON record (pipelines.versions.record_of)
     UNIQUE (article_id, version)
 );
 
@@ -182,9 +200,10 @@ CREATE TABLE IF NOT EXISTS extractions (
     url          TEXT NOT NULL,
     section      TEXT,
     fetched_at   TEXT NOT NULL,
-    outcome      TEXT NOT NULL,                      -- new | updated | unchanged
+    outcome      TEXT NOT NULL,                      -- new | updated | earlier | reextracted | degraded | unchanged
     fields       TEXT NOT NULL,                      -- JSON {field: layer or null}
-    conflicts    INTEGER NOT NULL DEFAULT 0
+    conflicts    INTEGER NOT NULL DEFAULT 0,
+    extractor_version TEXT                           -- pipelines/extract/version.py
 );
 CREATE INDEX IF NOT EXISTS extractions_run ON extractions(run_id);
 CREATE INDEX IF NOT EXISTS extractions_day ON extractions(substr(fetched_at, 1, 10));
@@ -200,6 +219,45 @@ CREATE TABLE IF NOT EXISTS skipped_pages (
     at         TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS skipped_pages_run ON skipped_pages(run_id, reason);
+
+-- Web-archive captures `almodon backfill` has fetched (pipelines/backfill): one row per capture,
+-- whatever became of it, so no capture is fetched twice (by the archive's own address and time,
+-- or by its payload digest, which the Wayback Machine and Common Crawl both give as SHA-1 base32).
+CREATE TABLE IF NOT EXISTS archive_captures (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,                       -- wayback | commoncrawl
+    url         TEXT NOT NULL,                       -- canonical site URL the capture stands for
+    original    TEXT NOT NULL,                       -- the URL as the archive holds it
+    captured_at TEXT NOT NULL,                       -- UTC capture time
+    digest      TEXT,                                -- the archive's payload digest (SHA-1 base32)
+    fetch_url   TEXT,                                -- where it was fetched (id_ URL, or WARC file#offset)
+    run_id      INTEGER REFERENCES crawl_runs(id),
+    UNIQUE (source, original, captured_at)
+);
+CREATE INDEX IF NOT EXISTS archive_captures_digest ON archive_captures(digest);
+CREATE INDEX IF NOT EXISTS archive_captures_url ON archive_captures(url, captured_at);
+
+-- Where a backfill's listing of captures stopped (the CDX resume key, or the index page), so a
+-- killed run resumes there; the row goes when the listing is complete.
+CREATE TABLE IF NOT EXISTS backfill_cursors (
+    source     TEXT NOT NULL,                        -- wayback | commoncrawl
+    query      TEXT NOT NULL,                        -- the listing (crawl, url pattern, window)
+    cursor     TEXT NOT NULL,                        -- resume key / page number to ask for next
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, query)
+);
+
+-- Article URLs the site itself named (sitemaps, listings, feeds, home), recorded by the spider,
+-- so `almodon coverage` can say what the archive is missing from the database alone.
+CREATE TABLE IF NOT EXISTS discovered_urls (
+    url           TEXT PRIMARY KEY,                  -- canonical article URL, as linked
+    section       TEXT,
+    day           TEXT,                              -- Beirut date from the URL or the sitemap's lastmod
+    via           TEXT,                              -- sitemap | listing | rss | home | …
+    redirects_to  TEXT,                              -- canonical URL the site redirected it to
+    first_seen_at TEXT NOT NULL,
+    last_seen_at  TEXT NOT NULL
+);
 
 -- Ready views for analysts.
 
@@ -227,34 +285,45 @@ CREATE VIEW IF NOT EXISTS skips_by_reason AS
 SELECT run_id, reason, count(*) AS pages, min(url) AS example_url
 FROM skipped_pages GROUP BY run_id, reason;
 
--- Articles whose headline changed after the archive first stored them: one row per article,
--- the first headline seen, the current one, how many versions changed it and when (fetch time
--- of those versions; site_modified_at is the update time the site printed on the latest one).
+-- Articles whose headline changed ON THE SITE after the archive first stored them: one row per
+-- article, the first headline seen, the current one, how many versions changed it and when
+-- (capture time of those versions; site_modified_at is the update time the site printed on the
+-- latest one). Re-extractions (a newer extractor reading an old capture) and degraded versions
+-- are not site changes and are left out.
 CREATE VIEW IF NOT EXISTS headline_changes AS
 SELECT a.id AS article_id, a.url, a.section, a.published_date, a.published_at,
-       (SELECT f.headline FROM article_versions f WHERE f.article_id = a.id
+       (SELECT f.headline FROM article_versions f WHERE f.article_id = a.id AND f.degraded IS NULL
          ORDER BY f.version LIMIT 1) AS first_headline,
        a.headline AS latest_headline,
        count(*) AS changes,
        min(v.fetched_at) AS first_changed_at,
        max(v.fetched_at) AS last_changed_at,
        max(v.modified_at) AS site_modified_at,
-       a.version AS versions
+       (SELECT count(*) FROM article_versions n WHERE n.article_id = a.id) AS versions
 FROM articles a
-JOIN article_versions v ON v.article_id = a.id AND v.version > 1
+JOIN article_versions v ON v.article_id = a.id AND v.base_id IS NOT NULL
+     AND v.reextraction = 0 AND v.degraded IS NULL
      AND EXISTS (SELECT 1 FROM json_each(v.changed_fields) WHERE value = 'headline')
 GROUP BY a.id;
 
--- Every change the archive recorded: one row per version after the first, with the fields that
--- changed and the headline before and after.
+-- Every change the site made that the archive recorded: one row per such version, with the
+-- fields that changed and the headline before and after (before: the version it was compared
+-- with). Re-extractions and degraded versions are left out.
 CREATE VIEW IF NOT EXISTS article_changes AS
 SELECT v.article_id, a.url, a.section, v.version, v.fetched_at AS changed_at, v.modified_at,
        v.changed_fields, p.headline AS previous_headline, v.headline,
-       length(v.body) - length(p.body) AS body_chars_delta, v.run_id
+       v.body_chars - p.body_chars AS body_chars_delta, v.run_id, v.source
 FROM article_versions v
 JOIN articles a ON a.id = v.article_id
-LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1
-WHERE v.version > 1;
+JOIN article_versions p ON p.id = v.base_id
+WHERE v.reextraction = 0 AND v.degraded IS NULL AND v.changed_fields <> '[]';
+
+-- Versions worse than the one stored (kept, never shown in articles), newest first.
+CREATE VIEW IF NOT EXISTS degraded_versions AS
+SELECT v.article_id, a.url, v.version, v.fetched_at, v.source, v.degraded AS reasons, v.headline,
+       v.body_chars, v.run_id
+FROM article_versions v JOIN articles a ON a.id = v.article_id
+WHERE v.degraded IS NOT NULL;
 
 -- Who writes: articles per author, the sections they write in, first and last day.
 CREATE VIEW IF NOT EXISTS articles_per_author AS

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from .backfill.command import backfill_cmd
+from .backfill.coverage import coverage_cmd
 from .export import export_cmd
 from .extract import NotAnArticle, extract
 from .extract import dates as dates_mod
@@ -207,6 +209,8 @@ def _read_only(db: str):
 main.add_command(search_cmd)
 main.add_command(serve_cmd)
 main.add_command(export_cmd)
+main.add_command(backfill_cmd)
+main.add_command(coverage_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

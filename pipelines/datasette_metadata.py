@@ -4,7 +4,9 @@ Descriptions come from ``schema.sql`` itself (the comment block right above each
 / ``CREATE VIEW`` and the ``-- …`` comment at the end of a column line), so the schema stays the
 one description of the database; ``TABLES`` and ``COLUMNS`` below only fill what the schema
 leaves uncommented. ``QUERIES`` are the canned queries (one per analyst view, plus ``search``
-when the full-text index is present). Pure data and parsing: no Datasette import.
+when the full-text index is present). The dashboards (``pipelines.dashboards``) go beside them,
+as the ``datasette-dashboards`` plugin's configuration (:func:`plugins`). Pure data and parsing:
+no Datasette import.
 """
 
 from __future__ import annotations
@@ -52,8 +54,12 @@ TABLES: dict[str, str] = {
     "articles_per_day": "Articles per Beirut calendar day per section.",
     "photos_per_agency": "Images per photo agency (credits normalised: AFP, Reuters, Getty, …).",
     "skips_by_reason": "Pages a crawl fetched but did not store, per run and reason.",
-    "headline_changes": "Articles whose headline changed after the archive first stored them.",
-    "article_changes": "Every recorded change: one row per version after the first.",
+    "headline_changes": "Articles whose headline the site changed after the archive first stored "
+                        "them (re-extractions and degraded versions left out).",
+    "article_changes": "Every change the site made: one row per such version (re-extractions and "
+                       "degraded versions left out).",
+    "degraded_versions": "Captures worse than the stored version (mojibake, lost date, paragraphs "
+                         "or captions, a truncated body): kept, never shown in articles.",
     "articles_per_author": "Articles per author, with their sections and first/last day.",
     "article_fts": "Full-text index (shadow text: folded Arabic, clitics stripped). "
                    "Use the `search` query, not this table.",
@@ -80,8 +86,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "image_count": "Images in the article (rows in images).",
         "encoding": "Character set the page was decoded with.",
         "content_hash": "sha256 of the content fields; a new value makes a new version.",
-        "version": "Number of the latest version (1 = never changed).",
-        "first_seen_at": "When the archive first stored the article (UTC).",
+        "version": "Number of the version shown (versions are numbered in capture order).",
+        "first_seen_at": "Earliest capture of the article the archive holds (UTC).",
         "last_fetched_at": "Last fetch (UTC).",
         "last_checked_at": "Last time a fetch confirmed the content (UTC).",
         "last_changed_at": "When the stored content last changed (UTC).",
@@ -92,11 +98,21 @@ COLUMNS: dict[str, dict[str, str]] = {
         "last_run_id": "Crawl run that last fetched it.",
     },
     "article_versions": {
-        "version": "1 = first version stored; each change adds one.",
-        "fetched_at": "When this version was fetched (UTC).",
+        "version": "1 = earliest capture; numbered in capture order (fetched_at).",
+        "fetched_at": "When this capture was fetched (UTC): by the crawl, or by a web archive.",
         "modified_at": "Update time printed by the site on this version, UTC.",
         "headline": "Headline of this version.",
-        "body": "Body of this version (paragraphs joined by a blank line).",
+        "body": "Empty: the text is in record_z (before migration 6 it was here).",
+        "record": "Empty: the record is in record_z (before migration 6 it was here).",
+        "record_z": "The version's record, zlib-compressed JSON of what changed "
+                    "(read it with Store.versions or pipelines.versions.record_of).",
+        "source": "Where the capture came from: crawl, wayback, commoncrawl, import, reparse.",
+        "extractor_version": "Version of the extractor that made the record (NULL: before it was kept).",
+        "reextraction": "1: a reparse by another extractor version, not a change on the site.",
+        "degraded": "NULL, or why this capture is worse than the stored version (never shown).",
+        "base_id": "The earlier version changed_fields compares with.",
+        "body_chars": "Characters of the body.",
+        "changed_fields": "JSON: fields that differ from the base version.",
     },
     "images": {
         "url": "Image address.",
@@ -108,7 +124,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "tags": "Tags joined by ، (Arabic comma).",
         "published_date": "Beirut calendar date YYYY-MM-DD.",
         "published_at": "Publication time, UTC; NULL when only the day is printed.",
-        "version": "Number of the latest version (1 = never changed).",
+        "version": "Number of the version shown (versions are numbered in capture order).",
     },
     "articles_per_day": {"published_date": "Beirut calendar date.", "articles": "Articles that day in that section."},
     "photos_per_agency": {
@@ -123,12 +139,13 @@ COLUMNS: dict[str, dict[str, str]] = {
         "first_changed_at": "Fetch (UTC) that first saw a changed headline.",
         "last_changed_at": "Fetch (UTC) that saw the latest headline change.",
         "site_modified_at": "Update time the site printed on the latest changed version (UTC).",
-        "versions": "Versions stored in all.",
+        "versions": "Versions stored in all (re-extractions and degraded ones included).",
     },
     "article_changes": {
         "changed_at": "Fetch (UTC) that saw the change.",
         "changed_fields": "JSON: fields that differ from the previous version.",
-        "previous_headline": "Headline of the previous version.",
+        "previous_headline": "Headline of the previous version (the one compared with).",
+        "source": "Where the capture that saw the change came from.",
         "body_chars_delta": "Characters gained (+) or lost (-) by the body.",
     },
     "articles_per_author": {
@@ -281,3 +298,14 @@ def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
         "extra_css_urls": ["data:text/css," + quote(" ".join(CSS.split()))],
         "databases": {DB_NAME: {"description": DESCRIPTION, "tables": tables, "queries": queries}},
     }
+
+
+# -- dashboards -----------------------------------------------------------------------------
+def plugins(*, degraded: bool = False) -> dict:
+    """Plugin configuration, the metadata's ``plugins`` (beside the canned queries): the archive
+    and health dashboards (``/-/dashboards``), drawn by ``datasette-dashboards`` from the SQL in
+    ``pipelines.dashboards`` on database ``DB_NAME``. ``degraded``: the archive counts degraded
+    versions per run (``crawl_runs.degraded``)."""
+    from . import dashboards
+
+    return {"datasette-dashboards": dashboards.config(DB_NAME, degraded=degraded)}

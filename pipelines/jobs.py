@@ -48,7 +48,9 @@ def _prepared(pages: Iterable[archive.Fetched], workers: int):
 
 
 def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict,
-         keep: archive.WarcWriter | None = None, workers: int = 1) -> dict:
+         keep: archive.WarcWriter | None = None, workers: int = 1, source: str = "crawl") -> dict:
+    """Every page through the pipeline into ``store``; ``source`` is recorded with each version
+    (``Store.upsert``). Outcomes (new, updated, earlier, reextracted, degraded, unchanged) are counted in the run."""
     run_id = store.start_run(job=job, args=args)
     outcomes: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
@@ -71,7 +73,7 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
                           content_type=page.content_type, sha256=page.sha256, run_id=run_id)
         if kind == "ok":
             try:
-                outcomes[process.store_record(store, payload, page, run_id)] += 1
+                outcomes[process.store_record(store, payload, page, run_id, source)] += 1
                 continue
             except Exception as exc:
                 logger.exception("failed to store %s", page.url)
@@ -107,7 +109,8 @@ def reparse(db: Path, *, since: str | None = None, warc_dir: Path | None = None,
                 yield page
 
     with db_lock(into or db), Store(into or db) as target:
-        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers)
+        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers,
+                    source="reparse")
 
 
 def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, workers: int = 1) -> dict:
@@ -122,6 +125,6 @@ def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, wo
     with db_lock(db), Store(db) as store:
         try:
             return _run(store, pages(), job="import", args={"files": [str(f) for f in files]}, keep=writer,
-                        workers=workers)
+                        workers=workers, source="import")
         finally:
             writer.close()

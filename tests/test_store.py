@@ -123,3 +123,21 @@ def test_a_database_of_the_first_schema_is_migrated_without_losing_rows(tmp_path
         assert "tags" in [r[1] for r in c.execute("PRAGMA table_info(article_list)")]
         assert store.upsert(record) == "updated"  # the old row is updated in place, not doubled
         assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+
+
+def test_article_columns_come_from_the_schema_not_from_the_code(tmp_path, record):
+    """A column added to ``articles`` (as a migration would) is filled from the record field of
+    the same name with no change to the store's code; one the record lacks keeps its default."""
+    db = tmp_path / "a.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE articles ADD COLUMN dateline TEXT")
+    conn.execute("ALTER TABLE articles ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        store.upsert({**record, "dateline": "بيروت"})
+        row = store.conn.execute("SELECT dateline, reviewed, headline FROM articles").fetchone()
+        assert tuple(row) == ("بيروت", 0, record["headline"])
+        store.upsert({**record, "headline": record["headline"] + "!"})  # no dateline now: NULL again
+        assert store.conn.execute("SELECT dateline FROM articles").fetchone()[0] is None
