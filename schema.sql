@@ -52,8 +52,8 @@ CREATE TABLE IF NOT EXISTS articles (
     section_name        TEXT,                        -- as the page names it, if it does
     headline            TEXT NOT NULL,
     summary             TEXT,
-    body                TEXT NOT NULL,               -- paragraphs joined by a blank line
-    paragraphs          TEXT NOT NULL,               -- JSON array, reading order
+    body                TEXT NOT NULL,               -- paragraphs joined by a blank line (paragraphs below is computed from it)
+    paragraphs          TEXT GENERATED ALWAYS AS (CASE WHEN body = '' THEN '[]' ELSE '["' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(body, '\', '\\'), '"', '\"'), char(0), '\u0000'), char(1), '\u0001'), char(2), '\u0002'), char(3), '\u0003'), char(4), '\u0004'), char(5), '\u0005'), char(6), '\u0006'), char(7), '\u0007'), char(8), '\b'), char(14), '\u000e'), char(15), '\u000f'), char(16), '\u0010'), char(17), '\u0011'), char(18), '\u0012'), char(19), '\u0013'), char(20), '\u0014'), char(21), '\u0015'), char(22), '\u0016'), char(23), '\u0017'), char(24), '\u0018'), char(25), '\u0019'), char(26), '\u001a'), char(27), '\u001b'), char(10) || char(10), '", "') || '"]' END) VIRTUAL,  -- JSON array, reading order: body cut at its blank lines, as JSON (computed, not stored)
     paragraph_count     INTEGER NOT NULL,
     word_count          INTEGER NOT NULL,
     authors             TEXT NOT NULL DEFAULT '[]',  -- JSON array (also in article_authors)
@@ -337,39 +337,86 @@ GROUP BY au.id;
 
 -- ===== Arabic-aware full-text search (pipelines/search; see docs/search.md) =====
 --
--- article_fts holds a SHADOW text per article: every word folded (harakat, tatweel, hamza
+-- article_fts indexes a SHADOW text per article: every word folded (harakat, tatweel, hamza
 -- carriers, ى/ي, ة/ه, digits) and stripped of its attached clitics (و ف ب ك ل ال لل), e.g.
--- «وطهران» is stored as طهران and «بالحكومة» as حكومه. rowid = articles.id. The stored
--- articles/images text is never changed. Rows are written by pipelines.search.index (the
--- store calls index_article inside its upsert transaction); sqlite3 users only read it.
+-- «وطهران» is indexed as طهران and «بالحكومة» as حكومه. The index is CONTENTLESS: it keeps the
+-- terms and their positions, never a copy of the text (columns read back as NULL); snippets are
+-- cut from articles/images, whose text is never changed. Rows are written by
+-- pipelines.search.index (the store calls index_article inside its upsert transaction).
+--
+-- rowid is a search key, not articles.id: (publication day << 24) | articles.id, where the day
+-- is counted from 1970-01-01 = 1 (0 when the article has no date). FTS5 walks rowids in order,
+-- so "newest first" and --since/--until are rowid order and rowid ranges inside the index, and
+-- articles.id = rowid & 16777215. `section` holds two tokens, the URL slug and the printed name
+-- (folded, spaces removed), for --section; it weighs 0 in the ranking and user queries are
+-- restricted to the three text columns.
 -- Idempotent: safe to run on every open.
 
 CREATE VIRTUAL TABLE IF NOT EXISTS article_fts USING fts5(
     headline,                                   -- shadow of articles.headline
     body,                                       -- shadow of articles.body
     captions,                                   -- shadow of images.caption, in page order
+    section,                                    -- slug + printed name of articles.section
+    content = '',
     tokenize = 'unicode61 remove_diacritics 0'
 );
 
--- Which normaliser built the index (a rule change means `almodon search --reindex`).
+-- Which normaliser and index layout built the index (a change means `almodon search --reindex`;
+-- `almodon search` does it by itself when it finds the index stale).
 CREATE TABLE IF NOT EXISTS search_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 
--- A deleted article leaves the index with it.
-CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
-    DELETE FROM article_fts WHERE rowid = old.id;
+-- A contentless index forgets a row only when told the exact terms it indexed, so the old row
+-- is removed BEFORE the article changes or goes (images still hold the old captions then), and
+-- only by the normaliser that indexed it (another one means a stale index: the next search
+-- rebuilds it from scratch).
+-- These triggers call the Python functions of pipelines.search.index.register_functions, which
+-- every Store connection registers: an UPDATE of these columns from a plain sqlite3 shell fails
+-- with "no such function: ar_index_text" instead of silently corrupting the index.
+CREATE TRIGGER IF NOT EXISTS articles_fts_update
+BEFORE UPDATE OF headline, body, section, section_name, published_date ON articles
+WHEN coalesce((SELECT value FROM search_meta WHERE key = 'normaliser_version'),
+              ar_index_version()) = ar_index_version()
+ AND EXISTS (SELECT 1 FROM article_fts_docsize WHERE id =
+    (max(coalesce(CAST(julianday(old.published_date) - 2440587.5 AS INTEGER) + 1, 0), 0) << 24) | old.id)
+BEGIN
+    INSERT INTO article_fts (article_fts, rowid, headline, body, captions, section) VALUES (
+        'delete',
+        (max(coalesce(CAST(julianday(old.published_date) - 2440587.5 AS INTEGER) + 1, 0), 0) << 24) | old.id,
+        ar_index_text(old.headline), ar_index_text(old.body),
+        ar_index_text(coalesce((SELECT group_concat(caption, char(10)) FROM (
+            SELECT caption FROM images WHERE article_id = old.id AND caption IS NOT NULL
+            ORDER BY position)), '')),
+        ar_section_text(old.section, old.section_name));
+END;
+
+CREATE TRIGGER IF NOT EXISTS articles_fts_delete
+BEFORE DELETE ON articles
+WHEN coalesce((SELECT value FROM search_meta WHERE key = 'normaliser_version'),
+              ar_index_version()) = ar_index_version()
+ AND EXISTS (SELECT 1 FROM article_fts_docsize WHERE id =
+    (max(coalesce(CAST(julianday(old.published_date) - 2440587.5 AS INTEGER) + 1, 0), 0) << 24) | old.id)
+BEGIN
+    INSERT INTO article_fts (article_fts, rowid, headline, body, captions, section) VALUES (
+        'delete',
+        (max(coalesce(CAST(julianday(old.published_date) - 2440587.5 AS INTEGER) + 1, 0), 0) << 24) | old.id,
+        ar_index_text(old.headline), ar_index_text(old.body),
+        ar_index_text(coalesce((SELECT group_concat(caption, char(10)) FROM (
+            SELECT caption FROM images WHERE article_id = old.id AND caption IS NOT NULL
+            ORDER BY position)), '')),
+        ar_section_text(old.section, old.section_name));
 END;
 
 -- For sqlite3 users: MATCH the shadow index with a normalised query (get it from
 -- `almodon search --explain "QUERY"`), best first:
---   SELECT id, url, headline, snippet FROM article_search
+--   SELECT id, url, headline FROM article_search
 --   WHERE article_search MATCH '"طهران"' ORDER BY rank LIMIT 20;
--- `snippet` shows the SHADOW text (folded, clitics stripped) with [..] around the hits.
+-- The index holds no text, so there is no FTS snippet here: from Python, ar_snippet(body, query)
+-- cuts one from the original text (docs/search.md).
 CREATE VIEW IF NOT EXISTS article_search AS
-SELECT a.id, a.url, a.section, a.published_date, a.headline,
-       snippet(article_fts, -1, '[', ']', '…', 12) AS snippet,
-       bm25(article_fts, 5.0, 1.0, 2.0) AS rank,   -- lower is better; headline weighs most
+SELECT a.id, a.url, a.section, a.published_date, a.headline, a.summary,
+       bm25(article_fts, 5.0, 1.0, 2.0, 0.0) AS rank,   -- lower is better; headline weighs most
        article_fts AS article_search
-FROM article_fts JOIN articles a ON a.id = article_fts.rowid;
+FROM article_fts JOIN articles a ON a.id = (article_fts.rowid & 16777215);

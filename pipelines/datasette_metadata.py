@@ -61,8 +61,9 @@ TABLES: dict[str, str] = {
     "degraded_versions": "Captures worse than the stored version (mojibake, lost date, paragraphs "
                          "or captions, a truncated body): kept, never shown in articles.",
     "articles_per_author": "Articles per author, with their sections and first/last day.",
-    "article_fts": "Full-text index (shadow text: folded Arabic, clitics stripped). "
-                   "Use the `search` query, not this table.",
+    "article_fts": "Full-text index of the shadow text (folded Arabic, clitics stripped); it "
+                   "keeps no text (columns read NULL) and its rowid is publication day << 24 | "
+                   "article id. Use the `search` query, not this table.",
     "article_search": "The full-text index joined to articles; MATCH it with a normalised query.",
     "search_meta": "Which normaliser built the full-text index.",
 }
@@ -217,13 +218,23 @@ SEARCH_QUERY: dict = {
     "title": "Search articles",
     "description": "Arabic-aware full-text search of headlines, bodies and captions: spelling "
                    "variants and attached و ف ب ك ل ال match. Words are ANDed; \"a phrase\", "
-                   "word* (prefix), -word (exclude), A OR B. Best first.",
-    "sql": ("SELECT a.published_date, a.section, a.headline, a.url,\n"
-            "       round(-bm25(article_fts, 5.0, 1.0, 2.0), 2) AS score\n"
-            "FROM article_fts JOIN articles a ON a.id = article_fts.rowid\n"
-            "WHERE article_fts MATCH coalesce(nullif(ar_match(:q), ''), '\"\"')\n"
-            "  AND " + _DAY_FILTER.format(t="a.") + "\n"
-            "ORDER BY score DESC, a.published_date DESC\nLIMIT 100"),
+                   "word* (prefix), -word (exclude), A OR B. Best first among the 1,000 newest "
+                   "matches; a word found in most articles gives its matches newest first.",
+    # As `almodon search` does (docs/search.md): bm25 among the newest 1,000 matches, equal
+    # scores newest first; the day bounds are a range of the index's rowid (publication day
+    # << 24 | id) and the section a term of its section column, so nothing is joined first.
+    "sql": ("SELECT a.published_date, a.section, a.headline, a.url, round(-f.bm, 2) AS score\n"
+            "FROM (SELECT rowid, bm25(article_fts, 5.0, 1.0, 2.0, 0.0) AS bm FROM article_fts\n"
+            "      WHERE article_fts MATCH coalesce(nullif(ar_match(:q, :section), ''), '\"\"')\n"
+            "        AND rowid >= CASE WHEN :since != '' THEN\n"
+            "              (CAST(julianday(:since) - 2440587.5 AS INTEGER) + 1) << 24\n"
+            "            WHEN :until != '' THEN 1 << 24 ELSE 0 END\n"
+            "        AND rowid < CASE WHEN :until != '' THEN\n"
+            "              (CAST(julianday(:until) - 2440587.5 AS INTEGER) + 2) << 24\n"
+            "            ELSE 1 << 62 END\n"
+            "      ORDER BY rowid DESC LIMIT 1000) AS f\n"
+            "JOIN articles a ON a.id = f.rowid & 16777215\n"
+            "ORDER BY round(f.bm, 4), f.rowid DESC\nLIMIT 100"),
     "params": ["q", "since", "until", "section"],
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from .extract.urls import canonicalize
 from .search import index as search_index
 from .versions import CONTENT_FIELDS  # noqa: F401  (re-exported: the fields that make a version)
 
+logger = logging.getLogger(__name__)
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 
 
@@ -66,6 +68,39 @@ def _pack_versions(store: Store) -> int:
     return moved
 
 
+def paragraphs_sql() -> str:
+    """The SQL expression of the computed ``articles.paragraphs`` column, from schema.sql: the
+    body cut at its blank lines, written as ``json.dumps(paragraphs, ensure_ascii=False)``."""
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    return re.search(r"^\s*paragraphs\s+TEXT GENERATED ALWAYS AS \((.*)\) VIRTUAL,", text, re.MULTILINE).group(1)
+
+
+def paragraphs_computed(conn: sqlite3.Connection) -> bool:
+    """True when ``articles.paragraphs`` is the computed column (``table_xinfo`` hidden 2/3);
+    ``Store._article_row`` then leaves it out (``PRAGMA table_info`` does not list it)."""
+    return any(r[1] == "paragraphs" and r[6] in (2, 3) for r in conn.execute("PRAGMA table_xinfo(articles)"))
+
+
+def _paragraphs_from_body(store: Store) -> int:
+    """Migration 9: ``articles.paragraphs`` stops being a second copy of the body. Every row's
+    stored value is first compared with what the computed column gives; only when all are
+    equal is the stored column dropped and the computed one added (nothing is lost). When
+    any differs, the archive keeps its stored column and the store goes on writing it.
+    Returns the rows whose copy was dropped (the store then vacuums)."""
+    conn = store.conn
+    if paragraphs_computed(conn):
+        return 0
+    expr = paragraphs_sql()
+    differ = conn.execute(f"SELECT count(*) FROM articles WHERE paragraphs IS NOT ({expr})").fetchone()[0]
+    if differ:
+        logger.warning("articles.paragraphs kept stored: %d rows differ from their body", differ)
+        return 0
+    conn.execute("ALTER TABLE articles DROP COLUMN paragraphs")
+    conn.execute(f"ALTER TABLE articles ADD COLUMN paragraphs TEXT GENERATED ALWAYS AS ({expr}) VIRTUAL")
+    store.__dict__.pop("_record_columns", None)  # read again: paragraphs is no longer written
+    return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
 #: Numbered migrations for databases made by an older schema.sql: (version, description, step).
 #: A step is SQL, run before schema.sql is applied again, for what ``CREATE … IF NOT EXISTS``
 #: cannot do for an existing database (``ALTER TABLE … ADD COLUMN``, skipped for a table not
@@ -100,6 +135,13 @@ MIGRATIONS: tuple[tuple[int, str, str | Callable[[Store], int]], ...] = (
         DROP VIEW IF EXISTS article_changes"""),
     (6, "article versions: records compressed, numbered in capture order", _pack_versions),
     (7, "archive_captures, backfill_cursors, discovered_urls (new tables only)", ""),
+    # The search index is derived data: the old one (a second copy of the text, keyed by id) is
+    # dropped and schema.sql creates the contentless one; `almodon search` rebuilds it when it
+    # finds it stale (or `almodon search --reindex`).
+    (8, "search index: contentless, keyed by publication day, section column",
+     ("DROP VIEW IF EXISTS article_search; DROP TRIGGER IF EXISTS articles_fts_delete; "
+      "DROP TRIGGER IF EXISTS articles_fts_update; DROP TABLE IF EXISTS article_fts")),
+    (9, "articles.paragraphs computed from body (stored once)", _paragraphs_from_body),
 )
 #: Where a stored version came from (``article_versions.source``).
 SOURCES = ("crawl", "wayback", "commoncrawl", "import", "reparse")
@@ -133,6 +175,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=30)
         self.conn.row_factory = sqlite3.Row
+        search_index.register_functions(self.conn)  # the search index's triggers call them
         self.conn.execute("PRAGMA busy_timeout = 30000")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
@@ -550,5 +593,3 @@ def field_layers(record: dict) -> dict[str, str | None]:
     out["captions"] = sources.get("images") if any(i.get("caption") for i in images) else None
     out["credits"] = sources.get("images") if any(i.get("credit") for i in images) else None
     return out
-
-

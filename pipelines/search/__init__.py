@@ -60,8 +60,8 @@ def format_results(results: list[dict]) -> str:
 @click.argument("query")
 @click.option("--db", "db_path", default="data/almodon.db", show_default=True,
               help="The archive database.")
-@click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD).")
-@click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD).")
+@click.option("--since", help="Only articles published on or after this day (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--until", help="Only articles published on or before this day (YYYY-MM-DD, YYYY-MM or YYYY).")
 @click.option("--section", help="Only this section: URL slug (politics) or printed name (سياسة).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
@@ -74,6 +74,13 @@ def search_cmd(query: str, db_path: str, since: str | None, until: str | None,
     """Search headlines, bodies and captions; Arabic spelling variants and attached clitics
     (و ف ب ك ل ال) match. Words are ANDed; "a phrase", word* (prefix), -word (exclude),
     A OR B.
+
+    \b
+    Order: relevance (bm25, headline first) among the 1,000 newest matching articles,
+    which is all of them for most queries; equal scores go to the newer article. A
+    form found in most articles scores nothing (الحكومة in a Lebanese archive), so a
+    query of only such words lists the newest matches first; rarer forms of a word
+    (وفي, بلبنان) still score. --since/--until/--section narrow the matches first.
 
     Example: almodon search "طهران" --since 2024-01-01 --section arabworld
     """
@@ -90,8 +97,11 @@ def search_cmd(query: str, db_path: str, since: str | None, until: str | None,
         rebuilt = rebuild(store.conn) if reindex else ensure_current(store.conn)
         if rebuilt is not None:
             click.echo(f"search index rebuilt: {rebuilt} articles", err=True)
-        results = search(store.conn, query, since=since, until=until, section=section,
-                         limit=limit)
+        try:
+            results = search(store.conn, query, since=since, until=until, section=section,
+                             limit=limit)
+        except ValueError as exc:  # a --since/--until that is not a day: one line, exit 1
+            raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(_dump(results))
     elif results:
