@@ -7,14 +7,17 @@ No Scrapy import: the crawl's ArchivePipeline, ``almodon reparse`` and ``almodon
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -133,10 +136,62 @@ def read_at(path: str | Path, offset: int) -> Fetched | None:
     return None
 
 
-def iter_warc(path: str | Path) -> Iterator[Fetched]:
-    """Every HTTP response in a WARC file (``.warc`` or ``.warc.gz``), in file order."""
+class NotAWarc(ValueError):
+    """A file given as a WARC that is empty or not a WARC at all (the message is one line)."""
+
+
+@dataclass
+class Cut:
+    """A record that ends before its ``Content-Length`` (a file cut short), or the point where
+    a file stops being readable: counted as ``truncated``, never silently dropped."""
+
+    path: str
+    offset: int
+    url: str
+    detail: str
+
+
+def check_warc(path: str | Path) -> None:
+    """Raise ``NotAWarc`` unless ``path`` starts like a WARC file (``WARC/…``, gzipped or not).
+    Reads a few bytes only."""
+    path = Path(path)
     with open(path, "rb") as fh:
-        for record in ArchiveIterator(fh):
-            page = _from_record(record)
-            if page is not None:
-                yield page
+        head = fh.read(2)
+        fh.seek(0)
+        if not head:
+            raise NotAWarc(f"{path}: empty file, no records")
+        try:
+            start = gzip.GzipFile(fileobj=fh).read(5) if head == b"\x1f\x8b" else fh.read(5)
+        except (OSError, EOFError, zlib.error):
+            start = b""
+    if start != b"WARC/":
+        raise NotAWarc(f"{path} is not a WARC file (expected WARC/1.0 or WARC/1.1 records, "
+                       "gzipped or not)")
+
+
+def iter_warc(path: str | Path, on_cut=None) -> Iterator[Fetched]:
+    """Every HTTP response in a WARC file (``.warc`` or ``.warc.gz``), in file order. A record
+    cut short, or bytes that stop parsing, end the file: ``on_cut(Cut)`` is called (without it,
+    ``NotAWarc`` is raised) and the pages before it have been yielded."""
+    def cut(offset: int, url: str, detail: str) -> None:
+        if on_cut is None:
+            raise NotAWarc(f"{path}: {detail} at byte {offset}")
+        on_cut(Cut(str(path), offset, url, detail))
+
+    with open(path, "rb") as fh:
+        records = ArchiveIterator(fh)
+        offset = 0
+        try:
+            for record in records:
+                page = _from_record(record)
+                while record.raw_stream.read(1 << 16):  # the rest of the record
+                    pass
+                offset = records.get_record_offset()  # (the record is read: no seek)
+                if record.raw_stream.limit:
+                    url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
+                    cut(offset, url, f"record cut short ({record.raw_stream.limit} bytes missing)")
+                    return
+                if page is not None:
+                    yield page
+        except (ArchiveLoadFailed, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            cut(offset, "", f"unreadable from here ({type(exc).__name__}: {str(exc)[:200]})")

@@ -29,6 +29,7 @@ import click
 
 from . import datasette_metadata
 from .datasette_metadata import DB_NAME
+from .store import ArchiveError, open_archive, readonly_uri
 
 if TYPE_CHECKING:  # Datasette is imported when serving, not by every `almodon` command
     from datasette.app import Datasette
@@ -37,11 +38,6 @@ if TYPE_CHECKING:  # Datasette is imported when serving, not by every `almodon` 
 DEFAULT_DB = "data/almodon.db"
 #: Datasette settings: a little more time per query than the default 1 s for a big archive.
 SETTINGS = {"sql_time_limit_ms": 5000, "default_page_size": 50, "facet_time_limit_ms": 500}
-
-
-def readonly_uri(path: str | Path) -> str:
-    """``file:`` URI opening ``path`` read-only (percent-encoded: safe for any file name)."""
-    return Path(path).resolve().as_uri() + "?mode=ro"
 
 
 def _search_functions():
@@ -116,21 +112,12 @@ def search_warning(path: str | Path) -> str | None:
 
 
 def check_archive(path: str | Path) -> None:
-    """Raise ``ValueError`` unless ``path`` is an archive database (has ``articles``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no such database: {path}")
+    """Raise ``ValueError`` unless ``path`` is an archive database (the store's checks: missing,
+    not SQLite, another database, damaged)."""
     try:
-        conn = sqlite3.connect(readonly_uri(path), uri=True)
-        try:
-            ok = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'articles'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from exc
-    if not ok:
-        raise ValueError(f"{path} is not an Al-Modon archive (no articles table)")
+        open_archive(path).close()
+    except ArchiveError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def metadata(path: str | Path, *, search: bool | None = None) -> dict:
