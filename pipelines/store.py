@@ -18,7 +18,17 @@ from .extract import media
 from .extract.urls import canonicalize
 from .search import index as search_index
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
+def _schema_path() -> Path:
+    """``schema.sql``: inside the package when installed from a wheel (setup.py puts it there),
+    at the top of the repository in a checkout or an editable install."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "schema.sql", here.parent / "schema.sql"):
+        if candidate.is_file():
+            return candidate
+    return here.parent / "schema.sql"
+
+
+SCHEMA_PATH = _schema_path()
 #: Numbered migrations for databases made by an older schema.sql: (version, description, SQL).
 #: Only what ``CREATE … IF NOT EXISTS`` in schema.sql cannot do for an existing database
 #: (``ALTER TABLE … ADD COLUMN``); new tables, indexes and views need no entry but a number.
