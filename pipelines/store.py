@@ -18,6 +18,7 @@ from .extract import media
 from .extract.urls import canonicalize
 from .search import index as search_index
 
+
 def _schema_path() -> Path:
     """``schema.sql``: inside the package when installed from a wheel (setup.py puts it there),
     at the top of the repository in a checkout or an editable install."""
