@@ -97,6 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 512  # a crawl opens many connections at once (tests/faults_server.py)
     replica: Replica
 
 
