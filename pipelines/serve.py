@@ -157,8 +157,9 @@ def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
     """Browse and query the archive in Datasette, read-only, at http://HOST:PORT/almodon.
 
     Tables and columns are described; canned queries: latest_articles, articles_by_day,
-    photo_agencies, changed_headlines, top_authors, and search when the index exists. Safe to
-    run while a crawl writes the same database.
+    photo_agencies, changed_headlines, recent_changes, skip_reasons, top_authors, and search
+    when the index exists. Safe to run while a crawl writes the same database, and on a
+    read-only copy.
 
     Example: almodon serve --db data/almodon.db --port 8001
     """
