@@ -48,12 +48,13 @@ class AlmodonGroup(click.Group):
     means "another job holds the database" here). Never a traceback for bad input."""
 
     def invoke(self, ctx: click.Context):
+        db = _db_arg(ctx)  # (click empties ctx.args when it hands them to the command)
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (Exception, KeyboardInterrupt) as exc:
-            described = exits.describe(exc, _db_arg(ctx))
+            described = exits.describe(exc, db)
             if described is None:
                 raise
             raise _Fail(*described) from None

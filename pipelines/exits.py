@@ -25,6 +25,15 @@ class Failure(Exception):
         self.status = status
 
 
+def is_fatal(exc: BaseException) -> bool:
+    """Errors that stop a job rather than skip a page: a full disk, a damaged or read-only
+    database, an I/O error."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return getattr(exc, "sqlite_errorname", "") in {"SQLITE_FULL", "SQLITE_CORRUPT", "SQLITE_NOTADB",
+                                                         "SQLITE_READONLY", "SQLITE_IOERR"}
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
+
+
 def describe(exc: BaseException, db: str | None = None) -> tuple[int, str] | None:
     """``(status, line)`` for an exception a user can act on, ``None`` for a bug (let it raise)."""
     from .lock import Locked

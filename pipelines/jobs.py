@@ -6,7 +6,6 @@ Both run pages through :func:`pipelines.process.process` (the crawl's own steps)
 
 from __future__ import annotations
 
-import errno
 import logging
 import multiprocessing
 import signal
@@ -16,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import archive, process
-from .exits import Failure
+from .exits import Failure, is_fatal
 from .extract import urls
 from .lock import db_lock
 from .store import Store
@@ -59,14 +58,6 @@ def _prepared(pages: Iterable[archive.Fetched], workers: int):
         yield from pool.imap(_prepare, pages, chunksize=16)
 
 
-def _fatal(exc: BaseException) -> bool:
-    """Errors that stop the job rather than skip a page: a full disk, a damaged database."""
-    if isinstance(exc, sqlite3.DatabaseError):
-        return getattr(exc, "sqlite_errorname", "") in {"SQLITE_FULL", "SQLITE_CORRUPT", "SQLITE_NOTADB",
-                                                         "SQLITE_READONLY", "SQLITE_IOERR"}
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
-
-
 def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict,
          keep: archive.WarcWriter | None = None, workers: int = 1,
          cuts: list[archive.Cut] | None = None) -> dict:
@@ -105,7 +96,7 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
                     outcomes[process.store_record(store, payload, page, run_id)] += 1
                     continue
                 except Exception as exc:
-                    if _fatal(exc):
+                    if is_fatal(exc):
                         raise
                     logger.exception("failed to store %s", page.url)
                     kind, payload = "error", f"{type(exc).__name__}: {exc}"

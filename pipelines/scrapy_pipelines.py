@@ -15,11 +15,12 @@ from pathlib import Path
 
 from scrapy import signals as scrapy_signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from scrapers import signals
 from scrapers.items import RawPage
 
-from . import process, records
+from . import exits, process, records
 from .archive import WarcWriter
 from .store import Store
 
@@ -54,6 +55,7 @@ class RunLedger:
         self.failed: Counter[str] = Counter()
         self.blocked = 0
         self.pending_aliases: list[records.Alias] = []
+        self.fatal_line: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -83,8 +85,25 @@ class RunLedger:
             self.blocked += 1
         (self.failed if kind in {"failed", "blocked"} else self.skipped)[reason] += 1
         self.crawler.stats.inc_value(f"almodon/{kind}/{reason}")
-        if self.store is not None:
-            self.store.record_skip(self.run_id, url, reason, detail, status)
+        if self.store is not None and self.fatal_line is None:
+            try:
+                self.store.record_skip(self.run_id, url, reason, detail, status)
+            except Exception as exc:
+                if not self.stop_on(exc):
+                    raise
+
+    def stop_on(self, exc: BaseException) -> bool:
+        """A full disk or a damaged database while writing: stop the crawl (once) with one
+        logged line, which ``scrapy crawl`` prints as its ``almodon: …`` line (exit 1). False
+        for any other exception."""
+        if not exits.is_fatal(exc):
+            return False
+        if self.fatal_line is None:
+            self.fatal_line = exits.describe(exc, str(self.db_path))[1]
+            self.crawler.stats.set_value("almodon/fatal", self.fatal_line)
+            logger.error("Run %s stopped: %s", self.run_id, self.fatal_line)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="fatal_error"))
+        return True
 
     def item_dropped(self, item, response, exception, spider=None) -> None:
         reason = getattr(exception, "reason", None) or "dropped"
@@ -105,7 +124,7 @@ class RunLedger:
         self.crawler.stats.inc_value(f"almodon/{outcome}")
 
     def spider_closed(self, spider, reason) -> None:
-        if self.store is not None:
+        if self.store is not None and self.fatal_line is None:
             # redirects to an article of this run that was never stored: not a silent loss
             for alias in self.pending_aliases:
                 if not self.store.add_aliases(alias.url, alias.aliases):
@@ -136,9 +155,16 @@ class RunLedger:
             status, code = "ok", EXIT_OK
         stats.set_value("almodon/exit_code", code)
         stats.set_value("almodon/status", status)
-        self.warc.close()
+        try:
+            self.warc.close()
+        except OSError:
+            pass  # a full disk: already reported
         if self.store is not None:
-            self.store.finish_run(self.run_id, counts, status=status, exit_code=code, finish_reason=reason)
+            try:
+                self.store.finish_run(self.run_id, counts, status=status, exit_code=code, finish_reason=reason)
+            except Exception as exc:  # the next run marks this one interrupted
+                if not self.stop_on(exc):
+                    raise
             self.store.close()
             self.store = None
         logger.info("Run %s %s: %s", self.run_id, status, {k: v for k, v in counts.items() if v})
@@ -173,7 +199,12 @@ class ArchivePipeline(_Step):
 
     def process_item(self, item):
         if isinstance(item, RawPage) and item.status == 200:
-            self.ledger.archive(item)
+            try:
+                self.ledger.archive(item)
+            except Exception as exc:
+                if not self.ledger.stop_on(exc):
+                    raise
+                raise Skip("not_stored", self.ledger.fatal_line or "") from None
         return item
 
 
@@ -221,6 +252,14 @@ class StorePipeline(_Step):
     """Upsert into SQLite through the run's Store; count new / updated / unchanged."""
 
     def process_item(self, item):
+        try:
+            return self._store(item)
+        except Exception as exc:
+            if not self.ledger.stop_on(exc):
+                raise
+            raise Skip("not_stored", self.ledger.fatal_line or "") from None
+
+    def _store(self, item):
         ledger = self.ledger
         if isinstance(item, records.NotModified):
             ledger.store.touch(item.url, fetched_at=item.page.fetched_at, run_id=ledger.run_id)

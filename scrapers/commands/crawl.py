@@ -73,3 +73,7 @@ class Command(ScrapyCrawl):
         code = stats.get_value("almodon/exit_code") if stats else None
         if code:
             self.exitcode = int(code)
+        fatal = stats.get_value("almodon/fatal") if stats else None
+        if fatal:  # a full disk, a damaged database: the run stopped
+            sys.stderr.write(f"almodon: {fatal}\n")
+            self.exitcode = exits.ERROR
