@@ -18,7 +18,7 @@ from . import archive, process
 from .exits import Failure, is_fatal
 from .extract import urls
 from .lock import db_lock
-from .store import Store
+from .store import Store, open_archive
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +159,7 @@ def reparse(db: Path, *, since: str | None = None, warc_dir: Path | None = None,
             if page is not None:
                 yield page
 
+    open_archive(into or db, readonly=False, create=True).close()  # refused before the lock file
     with db_lock(into or db), Store(into or db) as target:
         return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers)
 
@@ -173,6 +174,7 @@ def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, wo
             archive.check_warc(path)
         except archive.NotAWarc as exc:
             raise Failure(str(exc)) from None
+    open_archive(db, readonly=False, create=True).close()  # refused before the lock file
     writer = archive.WarcWriter(warc_dir or warc_dir_for(db))
     cuts: list[archive.Cut] = []
 

@@ -182,6 +182,7 @@ def test_writers_add_nothing_to_a_foreign_database(files):
                  ["import-warc", "--db", str(files["other"]), str(files["cutwarc"])]):
         _one_line(_run([ALMODON, *args]), 1, FOREIGN)
     assert [r[0] for r in query(files["other"], "SELECT name FROM sqlite_master")] == ["invoices"]
+    assert not Path(f"{files['other']}.lock").exists()
 
 
 def test_import_of_a_non_warc_leaves_no_run_and_no_database(files, tmp_path):
