@@ -146,11 +146,25 @@ def _fetched_at(value: str | None) -> datetime | None:
 @click.argument("text")
 @click.option("--reference", help="ISO time that relative forms (منذ 5 دقائق, أمس) count from.")
 def dates_cmd(text: str, reference: str | None) -> None:
-    """Print every timestamp found in TEXT as JSON (utc, local, precision, source, flags).
+    """Print every timestamp found in TEXT as JSON (utc, local, precision, source, flags, zone).
+
+    A zone printed with a time (GMT+4, (GMT+0400), +03:00, بتوقيت غرينتش, بتوقيت القدس, (بيروت))
+    wins over Beirut time. English and French dates are read by the dateparser layer when the
+    Arabic lexicon finds nothing. Exit 1 with one line when --reference is not ISO 8601, or when
+    the only dates in TEXT name no real day (31/02/2024).
 
     Example: almodon dates "الجمعة 2024/04/26 آخر تحديث: 21:43 (بيروت)"
     """
-    click.echo(_dump(dates_mod.dates_report(text, reference)))
+    try:
+        found = dates_mod.dates_report(text, reference)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    impossible = dates_mod.impossible_dates(text)
+    if impossible and not found:
+        raise click.ClickException(f"no real date: {', '.join(impossible)} names no day of the calendar")
+    click.echo(_dump(found))
+    if impossible:
+        click.echo(f"note: dropped {', '.join(impossible)}: no such day", err=True)
 
 
 def _workers_option(f):

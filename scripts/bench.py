@@ -6,8 +6,10 @@ machine, in one run. Numbers go to docs/benchmark.md; nothing here is a test.
     .venv/bin/python scripts/bench.py --n 2000 --skip-crawl --json /tmp/b.json
     .venv/bin/python scripts/bench.py --profile /tmp/almodon-profiles   # + py-spy / pyinstrument
 
-Steps (each can be skipped):
+Steps (each can be skipped, except the first, which takes a second):
 
+0. ``scores``: field accuracy over every golden set (``tests/scoring.py``; pinned in
+   ``tests/test_scores.py``), printed as its own table after the others.
 1. ``synth``: N pages in the replica's style (``scripts/synth.py``), written to a work directory.
 2. ``extract``: on the same ``--extract-n`` pages, in this process, one core: our extractor,
    the bare lxml parse (the floor), our decode+parse step alone, and trafilatura in three
@@ -844,6 +846,21 @@ def report(res: dict) -> str:
     return "\n".join(lines)
 
 
+def step_scores() -> dict:
+    """Field accuracy over every golden set (``tests/scoring.py``): per set and field, how many
+    pages are exact / missing / wrong. The same figures ``tests/test_scores.py`` pins."""
+    import scoring
+
+    return scoring.score()
+
+
+def scores_report(scores: dict) -> str:
+    import scoring
+
+    return "field accuracy over the goldens (exact / missing / wrong; pinned in tests/test_scores.py)\n" + (
+        "\n".join("  " + line for line in scoring.table(scores).splitlines()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -873,6 +890,8 @@ def main(argv: list[str] | None = None) -> int:
                  "targets": TARGETS}
     started = time.perf_counter()
     try:
+        log("scores: every golden, field by field")
+        res["scores"] = step_scores()
         log(f"synth: {opts.n} pages into {work}/pages")
         pages_dir, res["synth"] = step_synth(opts.n, work, opts.seed)
         # Crawls first: the children's ru_maxrss is then exact for the first (smallest) crawl.
@@ -898,6 +917,8 @@ def main(argv: list[str] | None = None) -> int:
         if not opts.keep and not opts.workdir:
             shutil.rmtree(work, ignore_errors=True)
     print(report(res))
+    if res.get("scores"):
+        print("\n" + scores_report(res["scores"]))
     print(f"\n{res['total_s']:.0f} s in all; results in {opts.json}"
           + (f"; profiles in {opts.profile}" if opts.profile else ""))
     return 0

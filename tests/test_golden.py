@@ -7,7 +7,8 @@ from golden import compare, goldens
 
 from pipelines.extract import NotAnArticle, extract
 
-CASES = goldens()
+#: tests/fixtures/general is scored field by field in test_scores.py (known failures as xfails).
+CASES = [g for g in goldens() if g.html.parent.name != "general"]
 
 
 def test_there_are_goldens_of_every_kind():

@@ -132,6 +132,8 @@ ROWS = [
      r"almodon: Invalid value for --fetched-at: 'garbage' is not an ISO 8601 time .*"),
     ("extract-not-an-article", ["extract", str(ROOT / "tests/fixtures/almodon/x-soft404.html")], 1,
      r"almodon: not an article: .*"),
+    ("dates-reference-garbage", ["dates", "أمس", "--reference", "garbage"], 1, r"almodon: .*'garbage'.*"),
+    ("dates-impossible-day", ["dates", "31/02/2024"], 1, r"almodon: no real date: 31/02/2024 names no day .*"),
     ("unknown-option", ["summary", "--frobnicate"], 1, r"almodon: No such option '--frobnicate'\. \(see .*--help`\)"),
 ]
 

@@ -23,14 +23,14 @@ from __future__ import annotations
 import bisect
 import email.utils
 import re
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from . import dates_lexicon as lex
-from .dates_zone import BEIRUT, TZDATA_VERSION, localize, make_timestamp
+from .dates_zone import BEIRUT, TZDATA_VERSION, localize, make_timestamp, printed_zone
 from .timestamps import Timestamp
 
 __all__ = [
@@ -40,10 +40,13 @@ __all__ = [
     "dates_report",
     "find_dates",
     "find_time",
+    "impossible_dates",
     "localize",
     "make_timestamp",
     "parse_date",
+    "parse_fallback",
     "parse_iso",
+    "read_date_line",
     "time_on_date",
     "to_ascii_digits",
 ]
@@ -156,7 +159,7 @@ class _Clock(NamedTuple):
     hour: int
     minute: int
     second: int | None  # None when not printed
-    utc: bool  # printed as GMT/UTC
+    zone: tzinfo | None  # the zone printed with the time (GMT, GMT+4, بتوقيت القدس, …)
 
 
 class _Hit(NamedTuple):
@@ -178,7 +181,7 @@ def _clock(m: re.Match) -> _Clock | None:
     minute, second = int(m["mi"]), (int(m["s"]) if m["s"] else None)
     if hour is None or minute > 59 or (second or 0) > 59:
         return None
-    return _Clock(hour, minute, second, bool(m["utc"]))
+    return _Clock(hour, minute, second, printed_zone(m))
 
 
 def _calendar_date(m: re.Match) -> tuple[date, tuple[str, ...]] | None:
@@ -298,9 +301,8 @@ def _pair_times(norm: str, hits: list[_Hit]) -> list[tuple[_Hit, _Hit | None]]:
 
 def _on_day(day: date, clock: _Clock, source: str, raw: str, flags=()) -> Timestamp:
     naive = datetime.combine(day, time(clock.hour, clock.minute, clock.second or 0))
-    value = naive.replace(tzinfo=UTC) if clock.utc else naive
     precision = "minute" if clock.second is None else "second"
-    return make_timestamp(value, precision, source, raw, flags)
+    return make_timestamp(naive, precision, source, raw, flags, zone=clock.zone)
 
 
 def _as_reference(reference: datetime | None) -> datetime | None:
@@ -415,10 +417,63 @@ def time_on_date(day: str, text: str, source: str = "visible") -> Timestamp | No
     return _on_day(on, clock, source, norm.span(text, m.start(), m.end()))
 
 
+def read_date_line(
+    text: str, reference: datetime | None = None, source: str = "visible", zone=None
+) -> list[Timestamp]:
+    """The timestamps of a candidate date line: the lexicon's (:func:`find_dates`), else the one
+    the ``dateparser`` layer reads (English/French dates, relative forms in those languages).
+
+    For short candidate strings (a line under the headline, a label), not body text: the
+    fallback only runs when the lexicon found nothing, and never on more than 160 characters.
+    ``zone`` is the page's zone when known (a zone printed in ``text`` wins).
+    """
+    found = find_dates(text, reference, source)
+    if found:
+        return found
+    other = parse_fallback(text, reference, source, zone)
+    return [other] if other else []
+
+
+def parse_fallback(text: str, reference: datetime | None = None, source: str = "visible", zone=None):
+    """``dates_fallback.parse_fallback`` (imported on first use: dateparser loads slowly)."""
+    from .dates_fallback import parse_fallback as fallback
+
+    return fallback(text, reference, source, zone)
+
+
+def impossible_dates(text: str) -> list[str]:
+    """Date-shaped strings in ``text`` that name no day of the calendar, as printed.
+
+    ``31/02/2024``, ``29/02/2023``, ``2024/13/01``, ``31 نيسان 2024``: the parser drops them (it
+    never repairs a date); this says which were dropped (``almodon dates`` reports them).
+    """
+    if not text:
+        return []
+    norm = lex.normalize(text)
+    out: list[tuple[int, str]] = []
+    for pattern in (lex.YMD, lex.DMY, lex.NAMED):
+        for m in pattern.finditer(norm.text):
+            if not TEXT_YEARS[0] <= int(m["y"]) <= TEXT_YEARS[1]:
+                continue
+            if "mon" in m.re.groupindex:
+                month = lex.month_number(m["mon"])
+                if m["mon2"] and lex.month_number(m["mon2"]) != month:
+                    continue
+            else:
+                month = int(m["m"])
+            try:
+                date(int(m["y"]), month, int(m["d"]))
+            except ValueError:
+                out.append((m.start(), norm.span(text, m.start(), m.end())))
+    return [raw for _, raw in sorted(set(out))]
+
+
 def dates_report(text: str, reference: str | None = None) -> list[dict]:
     """For ``almodon dates "TEXT" [--reference ISO]``: every timestamp found, as dicts.
 
-    Raises ``ValueError`` for a reference that is not ISO 8601 (naive / date only = Beirut).
+    The lexicon first; when it finds nothing, the ``dateparser`` layer (its entries say
+    ``"layer": "dateparser"``). Raises ``ValueError`` for a reference that is not ISO 8601
+    (naive / date only = Beirut).
     """
     ref = None
     if reference:
@@ -427,4 +482,8 @@ def dates_report(text: str, reference: str | None = None) -> list[dict]:
             raise ValueError(f"reference is not an ISO 8601 time: {reference!r}")
         value = read[0]
         ref = value if isinstance(value, datetime) else datetime.combine(value, time())
-    return [ts.to_dict() for ts in find_dates(text, ref)]
+    found = find_dates(text, ref)
+    if found:
+        return [ts.to_dict() for ts in found]
+    other = parse_fallback(text, ref)
+    return [{**other.to_dict(), "layer": "dateparser"}] if other else []

@@ -75,7 +75,9 @@ AR = "\u0621-\u064a\u066e-\u06d3"  # Arabic letters (for word boundaries)
 _NOT_AR_BEFORE = rf"(?<![{AR}])"
 _NOT_AR_AFTER = rf"(?![{AR}])"
 
-#: (pattern, month) - Levantine, MSA/Egyptian (with spelling variants) and Iraqi ``مايس``.
+#: (pattern, month) - Levantine, MSA/Egyptian/Gulf (with spelling variants), Iraqi ``مايس``,
+#: Maghrebi (Tunisia/Algeria: ``جانفي فيفري مارس أفريل ماي جوان جويلية أوت``, from the French)
+#: and Moroccan (``يوليوز غشت شتنبر نونبر دجنبر``).
 # fmt: off
 MONTHS: tuple[tuple[str, int], ...] = (
     (r"كانون\s*+(?:ال)?ثاني", 1), (r"شباط", 2), (r"اذار", 3), (r"نيسان", 4), (r"ايار", 5),
@@ -84,6 +86,9 @@ MONTHS: tuple[tuple[str, int], ...] = (
     (r"يناير", 1), (r"فبراير", 2), (r"مارس", 3), (r"ابريل", 4), (r"مايو", 5), (r"مايس", 5),
     (r"يوني[وه]", 6), (r"يولي[وه]", 7), (r"اغسطس", 8), (r"سبتمبر", 9), (r"اكتوبر", 10),
     (r"نوفمبر", 11), (r"ديسمبر", 12),
+    (r"جانفي", 1), (r"فيفري", 2), (r"افريل", 4), (r"ماي", 5), (r"جوان", 6), (r"جويليه", 7),
+    (r"اوت", 8),
+    (r"يوليوز", 7), (r"غشت", 8), (r"شتنبر", 9), (r"نونبر", 11), (r"دجنبر", 12),
 )
 # fmt: on
 _MONTH_FULL = tuple((re.compile(rf"(?:ال)?{p}"), m) for p, m in MONTHS)
@@ -169,15 +174,45 @@ NAMED = re.compile(
 #: A time of day, with optional seconds, meridiem word and zone note.
 #: (Runs of spaces use possessive ``\s*+``: no backtracking, linear time on long blank runs.)
 _MERIDIEM = rf"(?P<ap>{_alternation(MERIDIEMS)})(?![{AR}\w])"
+#: Places whose clock a page may name after a time (normalised text) -> IANA zone. Beirut may
+#: stand bare (``21:43 بيروت``); the others only after ``بتوقيت``/``توقيت`` or in parentheses.
+# fmt: off
+ZONE_PLACES: tuple[tuple[str, str], ...] = (
+    (r"بيروت|لبنان", "Asia/Beirut"),
+    (r"القدس", "Asia/Jerusalem"), (r"فلسطين", "Asia/Hebron"),
+    (r"مكه(?:\s*+المكرمه)?|الرياض|السعوديه", "Asia/Riyadh"),
+    (r"القاهره|مصر", "Africa/Cairo"), (r"دمشق|سوريا|سوريه", "Asia/Damascus"),
+    (r"بغداد|العراق", "Asia/Baghdad"), (r"الدوحه|قطر", "Asia/Qatar"),
+    (r"ابو\s*+ظبي|دبي|الامارات", "Asia/Dubai"), (r"الكويت", "Asia/Kuwait"),
+    (r"المنامه|البحرين", "Asia/Bahrain"), (r"مسقط|سلطنه\s*+عمان", "Asia/Muscat"),
+    (r"صنعاء|اليمن", "Asia/Aden"), (r"الخرطوم|السودان", "Africa/Khartoum"),
+    (r"تونس", "Africa/Tunis"), (r"الجزاير", "Africa/Algiers"), (r"الرباط|المغرب", "Africa/Casablanca"),
+    (r"لندن", "Europe/London"), (r"باريس", "Europe/Paris"),
+)
+# fmt: on
+_PLACES_FULL = tuple((re.compile(p), key) for p, key in ZONE_PLACES)
+_PLACE = "|".join(p for p, _ in ZONE_PLACES)
+_NOTE = r"(?:بتوقيت|توقيت)\s*+"
+#: A zone printed after a time: ``(بيروت)``, ``بتوقيت غرينتش``/``GMT``/``UTC`` (UTC),
+#: ``GMT+4``, ``(GMT+0400)``, ``UTC+2``, ``GMT+03:00`` (a fixed offset), ``بتوقيت القدس``,
+#: ``(القاهرة)`` (an IANA zone), or a bare ``+03:00`` (a ``+`` sign only: ``21:00-22:00`` is a range).
 _ZONE = (
-    r"\(?\s*+(?:(?:بتوقيت|توقيت)\s*+)?"
-    r"(?:(?P<beirut>بيروت|لبنان)|(?P<utc>غرينتش|غرينيتش|جرينتش|gmt|utc)(?!\s*[+-]\s*\d))\s*+\)?"
-)  # "GMT+3" is not UTC: the note is then left out and the time read as Beirut time
+    rf"(?:\(?\s*+(?:{_NOTE})?(?:"
+    r"(?P<utc>غرينتش|غرينيتش|جرينتش|جرينيتش|gmt|utc)"
+    r"(?:\s?(?P<osign>[+-])(?P<oh>1[0-4]|0?\d)(?::?(?P<om>[0-5]\d))?(?!\d))?"
+    rf"|(?P<beirut>بيروت|لبنان){_NOT_AR_AFTER}"
+    r")\s*+\)?"
+    rf"|\(\s*+(?:{_NOTE})?(?P<place>{_PLACE}){_NOT_AR_AFTER}\s*+\)"
+    rf"|{_NOTE}(?P<place2>{_PLACE}){_NOT_AR_AFTER}"
+    r"|\(?\+(?P<bh>0\d|1[0-4]):?(?P<bm>[0-5]\d)(?!\d)\)?)"
+)
 TIME = re.compile(
     r"(?<![\d.])(?<!\d:)(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?!\d)(?![:.]\d)"
     + rf"(?:\s*+{_MERIDIEM})?(?:\s*+{_ZONE})?",
     re.IGNORECASE,
 )
+#: A zone note on its own (the dateparser layer reads the zone before handing the rest over).
+ZONE_NOTE = re.compile(_ZONE, re.IGNORECASE)
 #: The site's update line; the time after it wins over other times in the same text.
 UPDATE = re.compile(r"اخر\s*+تحديث\s*+:?\s*+")
 #: ISO 8601 inside free text: needs a ``T`` or an explicit offset to count as machine form.
@@ -216,6 +251,14 @@ def month_number(word: str) -> int | None:
     for pattern, month in _MONTH_FULL:
         if pattern.fullmatch(word):
             return month
+    return None
+
+
+def zone_key(word: str) -> str | None:
+    """IANA key of a matched place name (normalised text), e.g. ``القدس`` -> ``Asia/Jerusalem``."""
+    for pattern, key in _PLACES_FULL:
+        if pattern.fullmatch(word):
+            return key
     return None
 
 

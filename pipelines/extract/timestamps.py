@@ -26,6 +26,10 @@ class Timestamp:
     - ``raw``: the text as printed on the page (or the attribute value).
     - ``flags``: e.g. ``ambiguous`` (autumn repeated hour), ``nonexistent`` (spring gap),
       ``weekday_mismatch``, ``offset_mismatch`` (an ISO offset that is not Beirut's at that time).
+    - ``zone``: the zone printed on the page with the time, in which the printed wall time was
+      read (it wins over the default Beirut): ``Asia/Jerusalem``, ``UTC``, ``+04:00``, or
+      ``Asia/Beirut`` for a printed ``(بيروت)``; ``None`` when the page printed no zone and Beirut
+      was assumed (and for machine forms, whose offset is in ``raw``).
     """
 
     date: str
@@ -35,9 +39,11 @@ class Timestamp:
     source: str
     raw: str = ""
     flags: tuple[str, ...] = field(default_factory=tuple)
+    zone: str | None = None
 
     def to_dict(self) -> dict:
-        return {
+        """The JSON form; ``zone`` is there only when the page printed one."""
+        out = {
             "date": self.date,
             "utc": self.utc,
             "local": self.local,
@@ -46,3 +52,6 @@ class Timestamp:
             "raw": self.raw,
             "flags": list(self.flags),
         }
+        if self.zone:
+            out["zone"] = self.zone
+        return out
