@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, query, run_crawl
+from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import archive
 from pipelines.cli import main
@@ -69,7 +70,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     make("empty", "empty.db", b"")
     make("notwarc", "notes.warc.gz", b"hello\n")
     make("emptywarc", "empty.warc.gz", b"")
-    make("cutwarc", "cut.warc.gz", raw[: int(len(raw) * 0.55)])
+    make("cutwarc", "cut.warc.gz", raw[: _middle_of_a_record(warc)])
     other = tmp / "other.db"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
@@ -79,6 +80,25 @@ def files(tmp_path_factory) -> dict[str, Path]:
     shutil.copy(db, copied / "archive.db")
     out["copied"] = copied / "archive.db"
     return out
+
+
+def _record_spans(warc: Path) -> list[tuple[int, int]]:
+    """``(start, end)`` of each record (gzip member) of a WARC file."""
+    spans = []
+    with open(warc, "rb") as fh:
+        records = ArchiveIterator(fh)
+        for record in records:
+            record.content_stream().read()
+            start = records.get_record_offset()
+            spans.append((start, start + records.get_record_length()))
+    return spans
+
+
+def _middle_of_a_record(warc: Path) -> int:
+    """A cut "in half" that really cuts a record: the middle of the middle record."""
+    spans = _record_spans(warc)
+    start, end = spans[len(spans) // 2]
+    return (start + end) // 2
 
 
 def _run(args: list[str], cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
@@ -211,12 +231,22 @@ def test_a_warc_cut_in_half_is_counted_and_fails_with_a_summary(files, tmp_path)
     assert "cut short" in skip["detail"]
 
 
-def test_a_cut_warc_is_seen_by_the_reader_itself(files):
-    cuts: list[archive.Cut] = []
-    pages = list(archive.iter_warc(files["cutwarc"], on_cut=cuts.append))
-    whole = list(archive.iter_warc(next((files["dir"] / "warc").iterdir())))
-    assert len(cuts) == 1 and 0 < len(pages) < len(whole)
-    assert [p.sha256 for p in pages] == [p.sha256 for p in whole[: len(pages)]]
+def test_a_warc_cut_anywhere_is_seen_by_the_reader(files, tmp_path):
+    """Cut at 40 points across the file (inside a record's WARC headers, its HTTP headers, its
+    body, or between records): the pages before the cut come out whole, and a cut inside a
+    record is reported, once; a cut between records leaves nothing to report."""
+    (warc,) = (files["dir"] / "warc").iterdir()
+    raw = warc.read_bytes()
+    whole = list(archive.iter_warc(warc))
+    ends = {end for _, end in _record_spans(warc)}  # where each record (one gzip member) ends
+    cut_file = tmp_path / "cut.warc.gz"
+    for size in range(97, len(raw), len(raw) // 40):
+        cut_file.write_bytes(raw[:size])
+        cuts: list[archive.Cut] = []
+        pages = list(archive.iter_warc(cut_file, on_cut=cuts.append))
+        assert [p.sha256 for p in pages] == [p.sha256 for p in whole[: len(pages)]], size
+        assert len(cuts) == (0 if size in ends else 1), (size, cuts)
+        assert len(pages) == sum(1 for end in ends if end <= size), size
 
 
 @pytest.mark.parametrize("job", ["reparse", "import-warc"])
