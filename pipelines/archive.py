@@ -35,6 +35,9 @@ class Fetched:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     fetched_at: str = ""  # UTC 'YYYY-MM-DDTHH:MM:SSZ'
     fetch_url: str | None = None  # where it was actually fetched from, when different
+    #: Extra WARC headers for the archived record: a web-archive capture keeps what its archive
+    #: said of it (source, original URL and record id, …); ``fetched_at`` is then the capture time.
+    warc_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def content_type(self) -> str | None:
@@ -81,7 +84,7 @@ class WarcWriter:
             [(k, v) for k, v in page.headers.items() if k not in {"content-length", "transfer-encoding", "content-encoding"}],
             protocol="HTTP/1.1",
         )
-        warc_headers = {"WARC-Date": _warc_date(page.fetched_at)}
+        warc_headers = {**page.warc_headers, "WARC-Date": _warc_date(page.fetched_at)}
         if page.fetch_url and page.fetch_url != page.url:
             warc_headers["WARC-Fetched-From"] = page.fetch_url
         writer = WARCWriter(self._file, gzip=True)
@@ -113,6 +116,7 @@ def _from_record(record) -> Fetched | None:
         headers=headers,
         fetched_at=_normalise_date(record.rec_headers.get_header("WARC-Date") or ""),
         fetch_url=record.rec_headers.get_header("WARC-Fetched-From"),
+        warc_headers={k: v for k, v in record.rec_headers.headers if k.startswith("WARC-Source")},
     )
 
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import click
 
 from . import exits
+from .backfill.command import backfill_cmd
+from .backfill.coverage import coverage_cmd
 from .export import export_cmd
 from .extract import NotAnArticle, extract
 from .extract import dates as dates_mod
@@ -266,6 +268,8 @@ def _read_only(db: str):
 main.add_command(search_cmd)
 main.add_command(serve_cmd)
 main.add_command(export_cmd)
+main.add_command(backfill_cmd)
+main.add_command(coverage_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

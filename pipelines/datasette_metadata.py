@@ -4,7 +4,9 @@ Descriptions come from ``schema.sql`` itself (the comment block right above each
 / ``CREATE VIEW`` and the ``-- …`` comment at the end of a column line), so the schema stays the
 one description of the database; ``TABLES`` and ``COLUMNS`` below only fill what the schema
 leaves uncommented. ``QUERIES`` are the canned queries (one per analyst view, plus ``search``
-when the full-text index is present). Pure data and parsing: no Datasette import.
+when the full-text index is present). The dashboards (``pipelines.dashboards``) go beside them,
+as the ``datasette-dashboards`` plugin's configuration (:func:`plugins`). Pure data and parsing:
+no Datasette import.
 """
 
 from __future__ import annotations
@@ -53,11 +55,16 @@ TABLES: dict[str, str] = {
     "articles_per_day": "Articles per Beirut calendar day per section.",
     "photos_per_agency": "Images per photo agency (credits normalised: AFP, Reuters, Getty, …).",
     "skips_by_reason": "Pages a crawl fetched but did not store, per run and reason.",
-    "headline_changes": "Articles whose headline changed after the archive first stored them.",
-    "article_changes": "Every recorded change: one row per version after the first.",
+    "headline_changes": "Articles whose headline the site changed after the archive first stored "
+                        "them (re-extractions and degraded versions left out).",
+    "article_changes": "Every change the site made: one row per such version (re-extractions and "
+                       "degraded versions left out).",
+    "degraded_versions": "Captures worse than the stored version (mojibake, lost date, paragraphs "
+                         "or captions, a truncated body): kept, never shown in articles.",
     "articles_per_author": "Articles per author, with their sections and first/last day.",
-    "article_fts": "Full-text index (shadow text: folded Arabic, clitics stripped). "
-                   "Use the `search` query, not this table.",
+    "article_fts": "Full-text index of the shadow text (folded Arabic, clitics stripped); it "
+                   "keeps no text (columns read NULL) and its rowid is publication day << 24 | "
+                   "article id. Use the `search` query, not this table.",
     "article_search": "The full-text index joined to articles; MATCH it with a normalised query.",
     "search_meta": "Which normaliser built the full-text index.",
 }
@@ -81,8 +88,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "image_count": "Images in the article (rows in images).",
         "encoding": "Character set the page was decoded with.",
         "content_hash": "sha256 of the content fields; a new value makes a new version.",
-        "version": "Number of the latest version (1 = never changed).",
-        "first_seen_at": "When the archive first stored the article (UTC).",
+        "version": "Number of the version shown (versions are numbered in capture order).",
+        "first_seen_at": "Earliest capture of the article the archive holds (UTC).",
         "last_fetched_at": "Last fetch (UTC).",
         "last_checked_at": "Last time a fetch confirmed the content (UTC).",
         "last_changed_at": "When the stored content last changed (UTC).",
@@ -93,11 +100,21 @@ COLUMNS: dict[str, dict[str, str]] = {
         "last_run_id": "Crawl run that last fetched it.",
     },
     "article_versions": {
-        "version": "1 = first version stored; each change adds one.",
-        "fetched_at": "When this version was fetched (UTC).",
+        "version": "1 = earliest capture; numbered in capture order (fetched_at).",
+        "fetched_at": "When this capture was fetched (UTC): by the crawl, or by a web archive.",
         "modified_at": "Update time printed by the site on this version, UTC.",
         "headline": "Headline of this version.",
-        "body": "Body of this version (paragraphs joined by a blank line).",
+        "body": "Empty: the text is in record_z (before migration 6 it was here).",
+        "record": "Empty: the record is in record_z (before migration 6 it was here).",
+        "record_z": "The version's record, zlib-compressed JSON of what changed "
+                    "(read it with Store.versions or pipelines.versions.record_of).",
+        "source": "Where the capture came from: crawl, wayback, commoncrawl, import, reparse.",
+        "extractor_version": "Version of the extractor that made the record (NULL: before it was kept).",
+        "reextraction": "1: a reparse by another extractor version, not a change on the site.",
+        "degraded": "NULL, or why this capture is worse than the stored version (never shown).",
+        "base_id": "The earlier version changed_fields compares with.",
+        "body_chars": "Characters of the body.",
+        "changed_fields": "JSON: fields that differ from the base version.",
     },
     "images": {
         "url": "Image address.",
@@ -109,7 +126,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "tags": "Tags joined by ، (Arabic comma).",
         "published_date": "Beirut calendar date YYYY-MM-DD.",
         "published_at": "Publication time, UTC; NULL when only the day is printed.",
-        "version": "Number of the latest version (1 = never changed).",
+        "version": "Number of the version shown (versions are numbered in capture order).",
     },
     "articles_per_day": {"published_date": "Beirut calendar date.", "articles": "Articles that day in that section."},
     "photos_per_agency": {
@@ -124,12 +141,13 @@ COLUMNS: dict[str, dict[str, str]] = {
         "first_changed_at": "Fetch (UTC) that first saw a changed headline.",
         "last_changed_at": "Fetch (UTC) that saw the latest headline change.",
         "site_modified_at": "Update time the site printed on the latest changed version (UTC).",
-        "versions": "Versions stored in all.",
+        "versions": "Versions stored in all (re-extractions and degraded ones included).",
     },
     "article_changes": {
         "changed_at": "Fetch (UTC) that saw the change.",
         "changed_fields": "JSON: fields that differ from the previous version.",
-        "previous_headline": "Headline of the previous version.",
+        "previous_headline": "Headline of the previous version (the one compared with).",
+        "source": "Where the capture that saw the change came from.",
         "body_chars_delta": "Characters gained (+) or lost (-) by the body.",
     },
     "articles_per_author": {
@@ -208,6 +226,13 @@ for _table, _described in {
     },
     "articles_per_author": {"articles": "Articles with this author in the byline."},
     "skips_by_reason": {"pages": "Pages skipped for this reason in this run."},
+    "degraded_versions": {
+        "source": "What fetched it: crawl, reparse, import, backfill.",
+        "reasons": "Why it is worse than the stored version (replacement_chars, mojibake, …).",
+        "body_chars": "Characters in this version's body.",
+    },
+    "backfill_cursors": {"updated_at": "When the cursor last moved (UTC)."},
+    "discovered_urls": {"last_seen_at": "When a listing or sitemap last named it (UTC)."},
 }.items():
     COLUMNS[_table] = {**_described, **COLUMNS.get(_table, {})}
 
@@ -271,6 +296,13 @@ QUERIES: dict[str, dict] = {
         "description": "Pages each run fetched but did not store, per reason, with an example.",
         "sql": "SELECT run_id, reason, pages, example_url\nFROM skips_by_reason\nORDER BY run_id DESC, pages DESC",
     },
+    "degraded_captures": {
+        "title": "Captures worse than the stored version",
+        "description": "Versions kept but never shown (replacement characters, mojibake, lost "
+                       "paragraphs or dates, a body a fraction of the size), newest first, with why.",
+        "sql": ("SELECT fetched_at, source, reasons, version, headline, body_chars, url\n"
+                "FROM degraded_versions\nORDER BY fetched_at DESC, article_id"),
+    },
     "top_authors": {
         "title": "Who writes most",
         "description": "Articles per author, the sections they write in, first and last day.",
@@ -285,13 +317,23 @@ SEARCH_QUERY: dict = {
     "title": "Search articles",
     "description": "Arabic-aware full-text search of headlines, bodies and captions: spelling "
                    "variants and attached و ف ب ك ل ال match. Words are ANDed; \"a phrase\", "
-                   "word* (prefix), -word (exclude), A OR B. Best first.",
-    "sql": ("SELECT a.published_date, a.section, a.headline, a.url,\n"
-            "       round(-bm25(article_fts, 5.0, 1.0, 2.0), 2) AS score\n"
-            "FROM article_fts JOIN articles a ON a.id = article_fts.rowid\n"
-            "WHERE article_fts MATCH coalesce(nullif(ar_match(:q), ''), '\"\"')\n"
-            "  AND " + _DAY_FILTER.format(t="a.") + "\n"
-            "ORDER BY score DESC, a.published_date DESC\nLIMIT 100"),
+                   "word* (prefix), -word (exclude), A OR B. Best first among the 1,000 newest "
+                   "matches; a word found in most articles gives its matches newest first.",
+    # As `almodon search` does (docs/search.md): bm25 among the newest 1,000 matches, equal
+    # scores newest first; the day bounds are a range of the index's rowid (publication day
+    # << 24 | id) and the section a term of its section column, so nothing is joined first.
+    "sql": ("SELECT a.published_date, a.section, a.headline, a.url, round(-f.bm, 2) AS score\n"
+            "FROM (SELECT rowid, bm25(article_fts, 5.0, 1.0, 2.0, 0.0) AS bm FROM article_fts\n"
+            "      WHERE article_fts MATCH coalesce(nullif(ar_match(:q, :section), ''), '\"\"')\n"
+            "        AND rowid >= CASE WHEN :since != '' THEN\n"
+            "              (CAST(julianday(:since) - 2440587.5 AS INTEGER) + 1) << 24\n"
+            "            WHEN :until != '' THEN 1 << 24 ELSE 0 END\n"
+            "        AND rowid < CASE WHEN :until != '' THEN\n"
+            "              (CAST(julianday(:until) - 2440587.5 AS INTEGER) + 2) << 24\n"
+            "            ELSE 1 << 62 END\n"
+            "      ORDER BY rowid DESC LIMIT 1000) AS f\n"
+            "JOIN articles a ON a.id = f.rowid & 16777215\n"
+            "ORDER BY round(f.bm, 4), f.rowid DESC\nLIMIT 100"),
     "params": ["q", "since", "until", "section"],
 }
 
@@ -388,3 +430,14 @@ def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
         "extra_css_urls": ["data:text/css," + quote(" ".join(CSS.split()))],
         "databases": {DB_NAME: {"description": DESCRIPTION, "tables": tables, "queries": queries}},
     }
+
+
+# -- dashboards -----------------------------------------------------------------------------
+def plugins(*, degraded: bool = False) -> dict:
+    """Plugin configuration, the metadata's ``plugins`` (beside the canned queries): the archive
+    and health dashboards (``/-/dashboards``), drawn by ``datasette-dashboards`` from the SQL in
+    ``pipelines.dashboards`` on database ``DB_NAME``. ``degraded``: the archive counts degraded
+    versions per run (``crawl_runs.degraded``)."""
+    from . import dashboards
+
+    return {"datasette-dashboards": dashboards.config(DB_NAME, degraded=degraded)}

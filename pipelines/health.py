@@ -5,6 +5,10 @@ layer filled each field (``jsonld`` / ``meta`` / ``profile`` / ``fallback`` / ``
 when the field is empty). A layout change on the live site shows up here as a field whose fill
 rate falls, or whose usual layer stops producing it, in the latest run or day compared with the
 ones before. The rule is in ``docs/health.md``. Pure: a sqlite3 connection in, no Scrapy.
+
+Which pages count (each once per run, or per UTC fetch day, as last processed) and their fill
+rates and layer shares are SQL (:func:`pages_sql`, :func:`fill_sql`, :func:`layers_sql`): the
+health dashboard of ``almodon serve`` (``pipelines/dashboards.py``) draws the same statements.
 """
 
 from __future__ import annotations
@@ -51,18 +55,20 @@ def health(conn: sqlite3.Connection, *, runs: int = 10, days: int = 14,
     each with pages, outcomes and per field ``{fill, filled, layers: {layer: share of filled}}``;
     runs also with conflicts by field; and ``flags`` (see :func:`_compare`)."""
     th = thresholds or Thresholds()
-    report = {"thresholds": asdict(th), "runs": [], "days": [], "flags": []}
+    report = {"thresholds": asdict(th), "runs": [], "days": [], "flags": [], "degraded": _degraded(conn)}
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'extractions'").fetchone():
         return report
     run_pages = _by_run(conn, runs)
     day_pages = _by_day(conn, days)
     meta = _run_meta(conn, list(run_pages))
     conflicts = _conflicts_by_field(conn, list(run_pages))
-    for run_id, pages in run_pages.items():
-        report["runs"].append({"run_id": run_id, **meta.get(run_id, {}), **_summary(pages),
+    run_stats = _summaries(conn, "run", list(run_pages))
+    day_stats = _summaries(conn, "day", list(day_pages))
+    for run_id in run_pages:
+        report["runs"].append({"run_id": run_id, **meta.get(run_id, {}), **run_stats[run_id],
                                "conflicts": conflicts[run_id]})
-    for day, pages in day_pages.items():
-        report["days"].append({"day": day, **_summary(pages)})
+    for day in day_pages:
+        report["days"].append({"day": day, **day_stats[day]})
     flags: list[dict] = []
     for window, groups in (("run", run_pages), ("day", day_pages)):
         if len(groups) < 2:
@@ -89,8 +95,64 @@ def exit_code(report: dict) -> int:
     return FLAGGED_EXIT if report["flags"] else 0
 
 
+# -- the statements (shared with the health dashboard) -----------------------------------------
+#: The period of each window: a crawl run, or the UTC day of the fetch.
+PERIODS = {"run": "e.run_id", "day": "substr(e.fetched_at, 1, 10)"}
+#: Pages of the live site only: a backfill run's pages (job 'backfill') are old captures (old
+#: layouts, capture days), not news of today's markup.
+LIVE = "(run_id IS NULL OR run_id NOT IN (SELECT id FROM crawl_runs WHERE job = 'backfill'))"
+
+
+def pages_sql(window: str, periods: str = "1") -> str:
+    """SQL: the pages of each period of ``window`` (``run`` or ``day``), each once per period,
+    as last processed in it (an alias URL processed twice in a run, or a page re-visited by two
+    runs in a day, counts once), from the live site (:data:`LIVE`): ``id, run_id, url, section,
+    day, period, outcome, fields``.
+    ``periods`` picks the periods: a condition on ``{period}`` (``"{period} IN (1, 2)"``),
+    applied before the pages are counted once, so SQLite reads only those periods' rows."""
+    period = PERIODS[window]
+    return (f"SELECT id, run_id, url, section, day, period, outcome, fields FROM (\n"
+            f"  SELECT e.id, e.run_id, e.url, coalesce(e.section, '(none)') AS section,\n"
+            f"         substr(e.fetched_at, 1, 10) AS day, {period} AS period, e.outcome, e.fields,\n"
+            f"         row_number() OVER (PARTITION BY {period}, e.url ORDER BY e.id DESC) AS last\n"
+            f"  FROM extractions e\n"
+            f"  WHERE {period} IS NOT NULL AND {LIVE} AND {periods.format(period=period)})\n"
+            f"WHERE last = 1")
+
+
+def fields_sql(window: str, periods: str = "1", pages: str = "1") -> str:
+    """SQL: per period and field, the pages whose field each layer filled (``layer`` NULL: the
+    field was empty), and the ``first`` page's id. ``pages`` filters the counted pages
+    (``p.section = :section``)."""
+    return (f"SELECT p.period, f.key AS field, f.value AS layer, count(*) AS pages,\n"
+            f"       min(p.id) AS first\n"
+            f"FROM ({pages_sql(window, periods)}) p, json_each(p.fields) f\n"
+            f"WHERE {pages}\nGROUP BY 1, 2, 3")
+
+
+def fill_sql(window: str, periods: str = "1", pages: str = "1") -> str:
+    """SQL: per period and field (of :data:`FIELDS`), ``pages``, ``filled`` (pages on which a
+    layer filled the field) and ``fill`` (filled / pages, 3 decimals): the fill rate `almodon
+    health` prints and the dashboard draws. One pass over the pages (``json_extract`` per field)."""
+    counts = ", ".join(f"'{f}', count(json_extract(p.fields, '$.{f}'))" for f in FIELDS)
+    return (f"SELECT w.period, f.key AS field, w.pages, f.value AS filled,\n"
+            f"       round(1.0 * f.value / w.pages, 3) AS fill\n"
+            f"FROM (SELECT p.period, count(*) AS pages, json_object({counts}) AS filled\n"
+            f"      FROM ({pages_sql(window, periods)}) p\n"
+            f"      WHERE {pages}\n      GROUP BY p.period) w, json_each(w.filled) f")
+
+
+def layers_sql(window: str, periods: str = "1", pages: str = "1") -> str:
+    """SQL: per period, field and layer, its ``pages`` and ``share`` of the pages that have the
+    field (3 decimals), most used first (a tie: the layer of the earlier page first)."""
+    return (f"SELECT period, field, layer, pages,\n"
+            f"       round(1.0 * pages / sum(pages) OVER (PARTITION BY period, field), 3) AS share\n"
+            f"FROM ({fields_sql(window, periods, pages)})\nWHERE layer IS NOT NULL\n"
+            f"ORDER BY period, field, pages DESC, first")
+
+
 # -- reading ----------------------------------------------------------------------------------
-_COLUMNS = "run_id, url, coalesce(section, '(none)'), substr(fetched_at, 1, 10), outcome, fields"
+_COLUMNS = "run_id, url, section, day, outcome, fields"
 
 
 def _page(row) -> _Page:
@@ -100,27 +162,70 @@ def _page(row) -> _Page:
 def _by_run(conn, limit: int) -> dict[int, list[_Page]]:
     """The last runs that extracted pages, newest first."""
     ids = [r[0] for r in conn.execute(
-        "SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL ORDER BY run_id DESC LIMIT ?",
+        f"SELECT DISTINCT run_id FROM extractions WHERE run_id IS NOT NULL AND {LIVE} "
+        "ORDER BY run_id DESC LIMIT ?",
         (limit,))]
-    return _last_seen(conn, "run_id", ids, key=lambda page: page.run_id)
+    return _pages(conn, "run", ids, key=lambda page: page.run_id)
 
 
 def _by_day(conn, limit: int) -> dict[str, list[_Page]]:
     """The last days (UTC, of the fetch) with extracted pages, newest first."""
     days = [r[0] for r in conn.execute(
-        "SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions ORDER BY d DESC LIMIT ?", (limit,))]
-    return _last_seen(conn, "substr(fetched_at, 1, 10)", days, key=lambda page: page.day)
+        f"SELECT DISTINCT substr(fetched_at, 1, 10) AS d FROM extractions WHERE {LIVE} "
+        "ORDER BY d DESC LIMIT ?", (limit,))]
+    return _pages(conn, "day", days, key=lambda page: page.day)
 
 
-def _last_seen(conn, column: str, values: list, key) -> dict:
-    """The pages of each group (run or day); a page processed twice in a group (an alias URL,
-    two runs in a day) counts once, as last seen."""
-    groups: dict = {v: {} for v in values}
-    marks = ",".join("?" * len(values))
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM extractions WHERE {column} IN ({marks}) ORDER BY id", values):
+def _in(values: list) -> str:
+    return "{period} IN (" + ",".join("?" * len(values)) + ")"
+
+
+def _pages(conn, window: str, values: list, key) -> dict:
+    """The pages of each period (run or day), each once, as last seen (:func:`pages_sql`)."""
+    groups: dict = {v: [] for v in values}
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM ({pages_sql(window, _in(values))}) ORDER BY id",
+                            values):
         page = _page(row)
-        groups[key(page)][page.url] = page
-    return {v: list(pages.values()) for v, pages in groups.items()}
+        groups[key(page)].append(page)
+    return groups
+
+
+def _summaries(conn, window: str, values: list) -> dict:
+    """Per period: pages, outcomes, and per field ``{fill, filled, layers: {layer: share}}``,
+    from the SQL the dashboard draws (:func:`fill_sql`, :func:`layers_sql`)."""
+    periods = _in(values)
+    out = {v: {"pages": 0, "outcomes": {},
+               "fields": {f: {"fill": None, "filled": 0, "layers": {}} for f in FIELDS}} for v in values}
+    for period, outcome, n in conn.execute(
+            f"SELECT period, outcome, count(*) FROM ({pages_sql(window, periods)}) "
+            "GROUP BY 1, 2 ORDER BY 3 DESC, 2", values):
+        out[period]["pages"] += n
+        out[period]["outcomes"][outcome] = n
+    for stats in out.values():
+        for field in stats["fields"].values():
+            field["fill"] = 0.0 if stats["pages"] else None
+    for period, field, _n, filled, fill in conn.execute(fill_sql(window, periods), values):
+        if field in FIELDS:
+            out[period]["fields"][field].update(fill=fill, filled=filled)
+    for period, field, layer, _n, share in conn.execute(layers_sql(window, periods), values):
+        if field in FIELDS:
+            out[period]["fields"][field]["layers"][layer] = share
+    return out
+
+
+def _degraded(conn) -> dict:
+    """Versions kept flagged ``degraded`` (worse than the stored one, never shown): how many,
+    in how many articles, per reason, and the newest few."""
+    out = {"versions": 0, "articles": 0, "by_reason": {}, "examples": []}
+    if "degraded" not in {r[1] for r in conn.execute("PRAGMA table_info(article_versions)")}:
+        return out
+    rows = conn.execute(
+        "SELECT v.article_id, v.degraded, v.fetched_at, a.url FROM article_versions v "
+        "JOIN articles a ON a.id = v.article_id WHERE v.degraded IS NOT NULL ORDER BY v.fetched_at DESC").fetchall()
+    reasons = Counter(reason for r in rows for reason in r[1].split(","))
+    out.update(versions=len(rows), articles=len({r[0] for r in rows}), by_reason=dict(reasons.most_common()),
+               examples=[{"url": r[3], "fetched_at": r[2], "reasons": r[1]} for r in rows[:3]])
+    return out
 
 
 def _run_meta(conn, ids: list[int]) -> dict[int, dict]:
@@ -135,7 +240,7 @@ def _conflicts_by_field(conn, ids: list[int]) -> dict[int, dict]:
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
         f"""SELECT e.run_id, e.url, CASE WHEN e.conflicts > 0 THEN
-                   (SELECT json_extract(v.record, '$.conflicts') FROM article_versions v
+                   (SELECT v.conflicts FROM article_versions v
                      JOIN articles a ON a.id = v.article_id
                      WHERE a.url = e.url AND v.fetched_at <= e.fetched_at
                      ORDER BY v.version DESC LIMIT 1) END
@@ -153,17 +258,6 @@ def _conflicts_by_field(conn, ids: list[int]) -> dict[int, dict]:
 
 
 # -- measuring --------------------------------------------------------------------------------
-def _summary(pages: list[_Page]) -> dict:
-    n = len(pages)
-    fields = {}
-    for field in FIELDS:
-        layers = Counter(p.fields.get(field) for p in pages if p.fields.get(field))
-        filled = sum(layers.values())
-        fields[field] = {"fill": round(filled / n, 3) if n else None, "filled": filled,
-                         "layers": {lay: round(c / filled, 3) for lay, c in layers.most_common()}}
-    return {"pages": n, "outcomes": dict(Counter(p.outcome for p in pages)), "fields": fields}
-
-
 def _dominant(pages: list[_Page], field: str) -> tuple[str | None, float, int]:
     """The most frequent layer of ``field`` among the pages that have it, its share, and how
     many pages have the field."""
@@ -247,6 +341,14 @@ def format_health(report: dict) -> str:
     for f in flags:
         lines.append(_flag_line(f))
         lines += [f"      {url}" for url in f["examples"]]
+    bad = report.get("degraded") or {}
+    if bad.get("versions"):
+        reasons = ", ".join(f"{k} {v}" for k, v in bad["by_reason"].items())
+        lines.append(f"Degraded versions kept, not shown: {bad['versions']} in {bad['articles']} "
+                     f"article(s) ({reasons}); articles keep their good version")
+        lines += [f"      {e['fetched_at']} {e['url']} ({e['reasons']})" for e in bad["examples"]]
+    else:
+        lines.append("Degraded versions: none")
     lines += ["", LEGEND, ""]
     runs = [(f"#{r['run_id']}", r) for r in report["runs"]]
     lines += _table("Per run (newest first)", runs)

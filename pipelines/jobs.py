@@ -59,12 +59,13 @@ def _prepared(pages: Iterable[archive.Fetched], workers: int):
 
 
 def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict,
-         keep: archive.WarcWriter | None = None, workers: int = 1,
+         keep: archive.WarcWriter | None = None, workers: int = 1, source: str = "crawl",
          cuts: list[archive.Cut] | None = None) -> dict:
-    """Every page through the shared steps, counted in a ``crawl_runs`` row. ``cuts`` (filled
-    while ``pages`` is read) are records cut short: counted as failed ``truncated``. A run
-    stopped by Ctrl-C, a full disk or any other exception is marked ``interrupted`` /
-    ``failed`` before the exception goes on (no row stays ``running``)."""
+    """Every page through the pipeline into ``store``; ``source`` is recorded with each version
+    (``Store.upsert``). Outcomes (new, updated, earlier, reextracted, degraded, unchanged) are
+    counted in the run. ``cuts`` (filled while ``pages`` is read) are records cut short: counted
+    as failed ``truncated``. A run stopped by Ctrl-C, a full disk or any other exception is
+    marked ``interrupted`` / ``failed`` before the exception goes on (no row stays ``running``)."""
     run_id = store.start_run(job=job, args=args)
     outcomes: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
@@ -93,7 +94,7 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
                               content_type=page.content_type, sha256=page.sha256, run_id=run_id)
             if kind == "ok":
                 try:
-                    outcomes[process.store_record(store, payload, page, run_id)] += 1
+                    outcomes[process.store_record(store, payload, page, run_id, source)] += 1
                     continue
                 except Exception as exc:
                     if is_fatal(exc):
@@ -161,7 +162,8 @@ def reparse(db: Path, *, since: str | None = None, warc_dir: Path | None = None,
 
     open_archive(into or db, readonly=False, create=True).close()  # refused before the lock file
     with db_lock(into or db), Store(into or db) as target:
-        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers)
+        return _run(target, pages(), job="reparse", args={"since": since, "source": str(db)}, workers=workers,
+                    source="reparse")
 
 
 def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, workers: int = 1) -> dict:
@@ -185,6 +187,6 @@ def import_warc(db: Path, files: list[Path], *, warc_dir: Path | None = None, wo
     with db_lock(db), Store(db) as store:
         try:
             return _run(store, pages(), job="import", args={"files": [str(f) for f in files]}, keep=writer,
-                        workers=workers, cuts=cuts)
+                        workers=workers, source="import", cuts=cuts)
         finally:
             writer.close()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from . import records
 from .archive import Fetched
 from .extract import NotAnArticle, extract, urls
+from .extract import version as extractor
 from .store import Store
 
 #: Content types that may hold an article page (a missing type is tried as HTML).
@@ -45,7 +46,7 @@ def extract_record(page: Fetched, extra_hosts: tuple[str, ...] = ()) -> dict:
                           fetched_at=_when(page.fetched_at), extra_hosts=extra_hosts)
     except NotAnArticle as exc:
         raise Rejected(exc.reason, exc.detail) from None
-    return article.to_dict()
+    return {**article.to_dict(), "extractor_version": extractor.EXTRACTOR_VERSION}
 
 
 def validate_record(record: dict, page: Fetched) -> dict:
@@ -56,13 +57,15 @@ def validate_record(record: dict, page: Fetched) -> dict:
     return record
 
 
-def store_record(store: Store, record: dict, page: Fetched, run_id: int | None) -> str:
-    """Step 4: upsert; returns new / updated / unchanged."""
+def store_record(store: Store, record: dict, page: Fetched, run_id: int | None, source: str = "crawl") -> str:
+    """Step 4: upsert; returns new / updated / earlier / reextracted / degraded / unchanged (``Store.upsert``).
+    ``source`` says where the page came from (crawl, wayback, commoncrawl, import, reparse)."""
     redirected = getattr(page, "meta", {}).get("redirected_from", [])
     aliases = [c for c in (urls.canonicalize(u) for u in [*redirected, page.url]) if c]
     return store.upsert(
         record, run_id=run_id, fetched_at=page.fetched_at or None, http_status=page.status,
         etag=page.headers.get("etag"), last_modified=page.headers.get("last-modified"), aliases=aliases,
+        source=source,
     )
 
 
@@ -71,6 +74,7 @@ def prepare(page: Fetched, extra_hosts: tuple[str, ...] = ()) -> dict:
     return records.normalise(validate_record(extract_record(page, extra_hosts), page))
 
 
-def process(page: Fetched, store: Store, run_id: int | None, extra_hosts: tuple[str, ...] = ()) -> str:
+def process(page: Fetched, store: Store, run_id: int | None, extra_hosts: tuple[str, ...] = (),
+            source: str = "crawl") -> str:
     """All four steps for one page; raises ``Rejected`` for pages that are not stored."""
-    return store_record(store, prepare(page, extra_hosts), page, run_id)
+    return store_record(store, prepare(page, extra_hosts), page, run_id, source)

@@ -44,6 +44,9 @@ def summary(conn: sqlite3.Connection, *, newest: int = 5) -> str:
             f"Last run #{run['id']} ({run['job']}, {run['mode']}): {run['status']}, "
             f"{run['requests']} requests, {run['new']} new, {run['updated']} updated, "
             f"{run['unchanged']} unchanged, {run['skipped']} skipped, {run['failed']} failed"
+            + (f", {run['earlier']} earlier versions" if run.get("earlier") else "")
+            + (f", {run['reextracted']} re-extracted" if run.get("reextracted") else "")
+            + (f", {run['degraded']} degraded (kept, not shown)" if run.get("degraded") else "")
         )
         for label, key in (("skipped", "skipped_reasons"), ("failed", "failed_reasons")):
             reasons = json.loads(run[key] or "{}")

@@ -72,7 +72,7 @@ class RunLedger:
         self.store = Store(self.db_path)
         args = {k: getattr(spider, k, None) for k in ("since", "until", "urls")}
         self.run_id = self.store.start_run(
-            job="crawl", mode=getattr(spider, "mode", None), base_url=getattr(spider, "base_url", None),
+            job=getattr(spider, "job", "crawl"), mode=getattr(spider, "mode", None), base_url=getattr(spider, "base_url", None),
             args={k: (str(v) if v is not None else None) for k, v in args.items()},
         )
         self.crawler.stats.set_value("almodon/run_id", self.run_id)
@@ -138,11 +138,14 @@ class RunLedger:
             "new": stats.get_value("almodon/new", 0),
             "updated": stats.get_value("almodon/updated", 0),
             "unchanged": stats.get_value("almodon/unchanged", 0),
+            "earlier": stats.get_value("almodon/earlier", 0),
+            "reextracted": stats.get_value("almodon/reextracted", 0),
+            "degraded": stats.get_value("almodon/degraded", 0),
             "blocked": self.blocked,
             "skipped_reasons": dict(self.skipped),
             "failed_reasons": dict(self.failed),
         }
-        stored = counts["new"] + counts["updated"] + counts["unchanged"]
+        stored = sum(counts[k] for k in ("new", "updated", "unchanged", "earlier", "reextracted", "degraded"))
         fetched_ok = stats.get_value("downloader/response_status_count/200", 0)
         if self.blocked and not fetched_ok:
             status, code = "blocked", EXIT_BLOCKED
@@ -249,7 +252,7 @@ class NormalisePipeline(_Step):
 
 
 class StorePipeline(_Step):
-    """Upsert into SQLite through the run's Store; count new / updated / unchanged."""
+    """Upsert into SQLite through the run's Store; count each outcome of ``Store.upsert``."""
 
     def process_item(self, item):
         try:
@@ -266,7 +269,8 @@ class StorePipeline(_Step):
             ledger.count("unchanged")
             ledger.count("not_modified")
         elif isinstance(item, records.FetchedRecord):
-            ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id))
+            source = getattr(item.page, "meta", {}).get("source", "crawl")  # a backfill: wayback | commoncrawl
+            ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id, source))
         elif isinstance(item, records.Alias):
             ledger.pending_aliases.append(item)  # its article may still be in flight
         return item

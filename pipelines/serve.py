@@ -13,7 +13,10 @@ the database holds the ``article_fts`` index the ``search`` canned query is adde
 built by the writer (the store / ``almodon search --reindex``); a read-only server cannot.
 
 Metadata (titles, table and column descriptions, canned queries) is built by
-``pipelines.datasette_metadata`` from ``schema.sql``'s own comments.
+``pipelines.datasette_metadata`` from ``schema.sql``'s own comments; the dashboards
+(``/-/dashboards``, the ``datasette-dashboards`` plugin) come with it from
+``pipelines.dashboards``. A view of the schema that an older archive lacks is added to each
+connection as a TEMP view (``pipelines.views``), so the charts work on a read-only copy.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import datasette_metadata
+from . import datasette_metadata, views
 from .datasette_metadata import DB_NAME
 from .store import ArchiveError, open_archive, readonly_uri
 
@@ -36,8 +39,10 @@ if TYPE_CHECKING:  # Datasette is imported when serving, not by every `almodon` 
     from datasette.database import Database
 
 DEFAULT_DB = "data/almodon.db"
-#: Datasette settings: a little more time per query than the default 1 s for a big archive.
-SETTINGS = {"sql_time_limit_ms": 5000, "default_page_size": 50, "facet_time_limit_ms": 500}
+#: Datasette settings: a little more time per query than the default 1 s for a big archive, and
+#: room for a dashboard chart's rows (weeks x sections over a decade: thousands; default 1000).
+SETTINGS = {"sql_time_limit_ms": 5000, "default_page_size": 50, "facet_time_limit_ms": 500,
+            "max_returned_rows": 10000}
 
 
 def _search_functions():
@@ -50,7 +55,9 @@ def _search_functions():
 
 
 def prepare(conn: sqlite3.Connection) -> None:
-    """Make a connection read-only and register the archive's SQL functions on it."""
+    """Make a connection read-only and register the archive's SQL functions on it. Views of
+    the schema an older archive lacks are added to the connection (TEMP), not to the file."""
+    views.add_missing(conn)
     conn.execute("PRAGMA query_only = 1")
     register = _search_functions()
     if register is not None:
@@ -120,9 +127,20 @@ def check_archive(path: str | Path) -> None:
         raise ValueError(str(exc)) from None
 
 
+def _columns(path: str | Path, table: str) -> set[str]:
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    finally:
+        conn.close()
+
+
 def metadata(path: str | Path, *, search: bool | None = None) -> dict:
-    """The Datasette metadata for the database at ``path`` (search wired when present)."""
-    return datasette_metadata.build(search=has_search(path) if search is None else search)
+    """The Datasette metadata for the database at ``path`` (search wired when present), with
+    the dashboards (the health one charts degraded versions when ``crawl_runs`` counts them)."""
+    meta = datasette_metadata.build(search=has_search(path) if search is None else search)
+    meta["plugins"] = datasette_metadata.plugins(degraded="degraded" in _columns(path, "crawl_runs"))
+    return meta
 
 
 def make_datasette(path: str | Path, *, search: bool | None = None,
@@ -157,11 +175,14 @@ def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
     """Browse and query the archive in Datasette, read-only, at http://HOST:PORT/almodon.
 
     Tables and columns are described; canned queries: latest_articles, articles_by_day,
-    photo_agencies, changed_headlines, recent_changes, skip_reasons, top_authors, and search
+    photo_agencies, changed_headlines, recent_changes, skip_reasons, degraded_captures,
+    top_authors, and search
     when the index exists. Safe to run while a crawl writes the same database, and on a
     read-only copy.
 
     Example: almodon serve --db data/almodon.db --port 8001
+
+    Dashboards (charts): http://HOST:PORT/-/dashboards (archive, health).
     """
     try:
         check_archive(db)
@@ -173,7 +194,8 @@ def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
     warning = search_warning(db)
     if warning:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"Serving {db} read-only at http://{host}:{port}/{DB_NAME}", err=True)
+    click.echo(f"Serving {db} read-only at http://{host}:{port}/{DB_NAME}; "
+               f"dashboards at http://{host}:{port}/-/dashboards", err=True)
     serve(db, host=host, port=port)
 
 

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Self
 
+from . import degraded as quality
+from . import versions
 from .extract import media
+from .extract import version as extractor
 from .extract.urls import canonicalize
 from .search import index as search_index
+from .versions import CONTENT_FIELDS  # noqa: F401  (re-exported: the fields that make a version)
+
+logger = logging.getLogger(__name__)
 
 
 def _schema_path() -> Path:
@@ -30,31 +40,128 @@ def _schema_path() -> Path:
 
 
 SCHEMA_PATH = _schema_path()
-#: Numbered migrations for databases made by an older schema.sql: (version, description, SQL).
-#: Only what ``CREATE … IF NOT EXISTS`` in schema.sql cannot do for an existing database
-#: (``ALTER TABLE … ADD COLUMN``); new tables, indexes and views need no entry but a number.
-#: Data is never dropped.
-MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+
+
+_ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.IGNORECASE)
+
+
+def _pack_versions(store: Store) -> int:
+    """Migration 6: every version's record into ``record_z`` (its ``record`` and ``body`` text
+    emptied, nothing lost: :func:`versions.record_of` gives the same record back), numbered in
+    capture order and compared with its base; ``articles`` then shows the newest capture (an
+    older capture imported after a crawl had been made current). Returns the versions converted."""
+    conn = store.conn
+    ids = [r[0] for r in conn.execute("SELECT DISTINCT article_id FROM article_versions WHERE record_z IS NULL")]
+    moved = 0
+    for article_id in ids:
+        rows = conn.execute("SELECT id, fetched_at, record, body, record_z FROM article_versions WHERE article_id = ? "
+                            "ORDER BY fetched_at, version", (article_id,)).fetchall()
+        conn.execute("UPDATE article_versions SET version = -version WHERE article_id = ?", (article_id,))
+        previous = None
+        for number, row in enumerate(rows, 1):
+            record = versions.record_of(conn, row["id"])
+            conn.execute(
+                "UPDATE article_versions SET version = ?, record_z = ?, record = '', body = '', "
+                "body_chars = ?, conflicts = ? WHERE id = ?",
+                (number, versions.pack(record, previous), len(record.get("body") or ""),
+                 _json(record.get("conflicts") or []), row["id"]))
+            previous = (row["id"], record)
+            moved += 1
+        versions.recompare(conn, article_id, after=0)
+        newest = versions.rows(conn, article_id)[-1]
+        shown = conn.execute("SELECT content_hash, last_changed_at FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if shown["content_hash"] != newest["content_hash"]:
+            record = versions.record_of(conn, newest["id"])
+            cols = {**store._article_row(record), "last_changed_at": newest["fetched_at"]}
+            conn.execute(f"UPDATE articles SET {', '.join(f'{k} = ?' for k in cols)} WHERE id = ?",
+                         (*cols.values(), article_id))
+            store._show(article_id, record)
+        conn.execute("UPDATE articles SET version = ?, first_seen_at = min(first_seen_at, ?) WHERE id = ?",
+                     (newest["version"], rows[0]["fetched_at"], article_id))
+    return moved
+
+
+def paragraphs_sql() -> str:
+    """The SQL expression of the computed ``articles.paragraphs`` column, from schema.sql: the
+    body cut at its blank lines, written as ``json.dumps(paragraphs, ensure_ascii=False)``."""
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    return re.search(r"^\s*paragraphs\s+TEXT GENERATED ALWAYS AS \((.*)\) VIRTUAL,", text, re.MULTILINE).group(1)
+
+
+def paragraphs_computed(conn: sqlite3.Connection) -> bool:
+    """True when ``articles.paragraphs`` is the computed column (``table_xinfo`` hidden 2/3);
+    ``Store._article_row`` then leaves it out (``PRAGMA table_info`` does not list it)."""
+    return any(r[1] == "paragraphs" and r[6] in (2, 3) for r in conn.execute("PRAGMA table_xinfo(articles)"))
+
+
+def _paragraphs_from_body(store: Store) -> int:
+    """Migration 9: ``articles.paragraphs`` stops being a second copy of the body. Every row's
+    stored value is first compared with what the computed column gives; only when all are
+    equal is the stored column dropped and the computed one added (nothing is lost). When
+    any differs, the archive keeps its stored column and the store goes on writing it.
+    Returns the rows whose copy was dropped (the store then vacuums)."""
+    conn = store.conn
+    if paragraphs_computed(conn):
+        return 0
+    expr = paragraphs_sql()
+    differ = conn.execute(f"SELECT count(*) FROM articles WHERE paragraphs IS NOT ({expr})").fetchone()[0]
+    if differ:
+        logger.warning("articles.paragraphs kept stored: %d rows differ from their body", differ)
+        return 0
+    conn.execute("ALTER TABLE articles DROP COLUMN paragraphs")
+    conn.execute(f"ALTER TABLE articles ADD COLUMN paragraphs TEXT GENERATED ALWAYS AS ({expr}) VIRTUAL")
+    store.__dict__.pop("_record_columns", None)  # read again: paragraphs is no longer written
+    return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+#: Numbered migrations for databases made by an older schema.sql: (version, description, step).
+#: A step is SQL, run before schema.sql is applied again, for what ``CREATE … IF NOT EXISTS``
+#: cannot do for an existing database (``ALTER TABLE … ADD COLUMN``, skipped for a table not
+#: there yet; a view whose definition changed is dropped and schema.sql re-creates it); or a
+#: function of the Store, run after schema.sql, that moves data (it returns how many rows it
+#: changed; the file is then vacuumed). New tables, indexes and views need no entry but a
+#: number. Data is never dropped.
+MIGRATIONS: tuple[tuple[int, str, str | Callable[[Store], int]], ...] = (
     (1, "initial schema", ""),
     (2, "raw_pages, extractions, article_aliases, search index (new tables only)", ""),
     (3, "videos (new table only)", ""),
     # A view whose definition changed is dropped; schema.sql, applied next, re-creates it.
     (4, "article_list: authors in byline order, section name, tags", "DROP VIEW IF EXISTS article_list"),
+    # Migration 5's declarations are those of schema.sql; views reading new columns are re-created.
+    (5, "article versions: source, extractor version, re-extraction, degraded, base, compressed record",
+     """ALTER TABLE article_versions ADD COLUMN source TEXT NOT NULL DEFAULT 'crawl'
+            CHECK (source IN ('crawl', 'wayback', 'commoncrawl', 'import', 'reparse'));
+        ALTER TABLE article_versions ADD COLUMN extractor_version TEXT;
+        ALTER TABLE article_versions ADD COLUMN reextraction INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE article_versions ADD COLUMN degraded TEXT;
+        ALTER TABLE article_versions ADD COLUMN base_id INTEGER;
+        ALTER TABLE article_versions ADD COLUMN body_chars INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE article_versions ADD COLUMN conflicts TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE article_versions ADD COLUMN record_z BLOB;
+        UPDATE article_versions SET source = 'import' WHERE run_id IN (SELECT id FROM crawl_runs WHERE job = 'import');
+        UPDATE article_versions SET source = 'reparse' WHERE run_id IN (SELECT id FROM crawl_runs WHERE job = 'reparse');
+        ALTER TABLE extractions ADD COLUMN extractor_version TEXT;
+        ALTER TABLE crawl_runs ADD COLUMN earlier INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN reextracted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN degraded INTEGER NOT NULL DEFAULT 0;
+        DROP VIEW IF EXISTS headline_changes;
+        DROP VIEW IF EXISTS article_changes"""),
+    (6, "article versions: records compressed, numbered in capture order", _pack_versions),
+    (7, "archive_captures, backfill_cursors, discovered_urls (new tables only)", ""),
+    # The search index is derived data: the old one (a second copy of the text, keyed by id) is
+    # dropped and schema.sql creates the contentless one; `almodon search` rebuilds it when it
+    # finds it stale (or `almodon search --reindex`).
+    (8, "search index: contentless, keyed by publication day, section column",
+     ("DROP VIEW IF EXISTS article_search; DROP TRIGGER IF EXISTS articles_fts_delete; "
+      "DROP TRIGGER IF EXISTS articles_fts_update; DROP TABLE IF EXISTS article_fts")),
+    (9, "articles.paragraphs computed from body (stored once)", _paragraphs_from_body),
 )
-#: Fields whose change makes a new version (what a reader of the article would notice).
-CONTENT_FIELDS = (
-    "headline",
-    "paragraphs",
-    "authors",
-    "images",
-    "videos",
-    "tags",
-    "section",
-    "published_date",
-    "published_at",
-    "modified_at",
-)
-_ARTICLE_COLUMNS = ["url_key", "original_url", "site", "era", "section", "section_name", "headline", "summary", "body", "paragraphs", "paragraph_count", "word_count", "authors", "tags", "language", "published_date", "published_at", "published_local", "published_precision", "published_source", "published_raw", "published_flags", "modified_at", "modified_local", "modified_precision", "modified_source", "modified_raw", "modified_flags", "image_count", "encoding", "sources", "conflicts", "content_hash"]
+#: Where a stored version came from (``article_versions.source``).
+SOURCES = ("crawl", "wayback", "commoncrawl", "import", "reparse")
+#: Columns of ``articles`` that :meth:`Store.upsert` fills from the fetch, not from the record.
+_FETCH_COLUMNS = ("id", "url", "version", "first_seen_at", "last_fetched_at", "last_checked_at",
+                  "last_changed_at", "http_status", "etag", "last_modified_http", "first_run_id",
+                  "last_run_id")
 
 
 def utcnow() -> str:
@@ -65,14 +172,8 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _content(record: dict) -> dict:
-    """The fields a reader would notice, empty ones left out (so a field added to the record
-    later does not make every stored article look changed)."""
-    return {k: v for k in CONTENT_FIELDS if (v := record.get(k)) not in (None, "", [], {})}
-
-
 def content_hash(record: dict) -> str:
-    payload = _json(_content(record))
+    payload = _json(versions.content(record))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -183,6 +284,7 @@ class Store:
         self.path = Path(path)
         self.conn = open_archive(self.path, readonly=readonly, create=not readonly)
         self.conn.row_factory = sqlite3.Row
+        search_index.register_functions(self.conn)  # the search index's triggers call them
         self.conn.execute("PRAGMA busy_timeout = 30000")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
@@ -193,23 +295,42 @@ class Store:
     # -- schema -----------------------------------------------------------------------------
     def _apply_schema(self) -> None:
         """A new database gets ``schema.sql`` and is marked current. An existing one first gets
-        the migrations it has not had (ALTERs for tables it already holds), then ``schema.sql``
-        again, which adds new tables, indexes and views and touches nothing else."""
+        the SQL of the migrations it has not had (ALTERs for tables it already holds), then
+        ``schema.sql`` again, which adds new tables, indexes and views and touches nothing else,
+        then their data steps; the level is stamped last, so a step cut short runs again."""
         fresh = self.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
         level = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if not fresh:
-            for version, _description, sql in MIGRATIONS:
-                if version > level and sql:
-                    self.conn.executescript(f"BEGIN; {sql}; COMMIT;")
+        todo = [] if fresh else [step for version, _d, step in MIGRATIONS if version > level and step]
+        for sql in (step for step in todo if isinstance(step, str)):
+            self.conn.executescript(f"BEGIN; {self._idempotent(sql)}; COMMIT;")
         self.conn.executescript(SCHEMA_PATH.read_text(encoding="utf-8"))
+        moved = 0
+        for step in (step for step in todo if callable(step)):
+            with self.conn:
+                moved += step(self)
         with self.conn:
-            for version, description, _sql in MIGRATIONS:
+            for version, description, _step in MIGRATIONS:
                 if fresh or version > level:
                     self.conn.execute(
                         "INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
                         (version, description, utcnow()),
                     )
             self.conn.execute(f"PRAGMA user_version = {int(MIGRATIONS[-1][0])}")
+        if moved:
+            self.conn.execute("VACUUM")  # give back the space the data step freed
+
+    def _idempotent(self, sql: str) -> str:
+        """``sql`` without its ``ALTER TABLE t ADD COLUMN c …`` statements for a table the
+        database does not have yet (schema.sql creates it whole) or a column it already has."""
+        kept = []
+        for statement in sql.split(";"):
+            alter = _ADD_COLUMN.match(statement)
+            if alter:
+                have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({alter[1]})")}
+                if not have or alter[2] in have:
+                    continue
+            kept.append(statement)
+        return ";".join(kept)
 
     def close(self) -> None:
         self.conn.close()
@@ -241,8 +362,8 @@ class Store:
         with self.conn:
             self.conn.execute(
                 """UPDATE crawl_runs SET finished_at = ?, requests = ?, responses = ?, new = ?,
-                   updated = ?, unchanged = ?, skipped = ?, failed = ?, blocked = ?,
-                   skipped_reasons = ?, failed_reasons = ?, finish_reason = ?, status = ?,
+                   updated = ?, unchanged = ?, earlier = ?, reextracted = ?, degraded = ?, skipped = ?, failed = ?,
+                   blocked = ?, skipped_reasons = ?, failed_reasons = ?, finish_reason = ?, status = ?,
                    exit_code = ? WHERE id = ?""",
                 (
                     utcnow(),
@@ -251,6 +372,9 @@ class Store:
                     counts.get("new", 0),
                     counts.get("updated", 0),
                     counts.get("unchanged", 0),
+                    counts.get("earlier", 0),
+                    counts.get("reextracted", 0),
+                    counts.get("degraded", 0),
                     sum(counts.get("skipped_reasons", {}).values()),
                     sum(counts.get("failed_reasons", {}).values()),
                     counts.get("blocked", 0),
@@ -274,70 +398,177 @@ class Store:
     # -- articles ---------------------------------------------------------------------------
     def upsert(self, record: dict, *, run_id: int | None = None, fetched_at: str | None = None,
                http_status: int | None = None, etag: str | None = None,
-               last_modified: str | None = None, aliases: list[str] | tuple = ()) -> str:
-        """Insert or update one article record. Returns ``new`` / ``updated`` / ``unchanged``.
+               last_modified: str | None = None, aliases: list[str] | tuple = (),
+               source: str = "crawl") -> str:
+        """Store one capture of an article (``fetched_at``: when it was fetched or captured;
+        ``source``: one of :data:`SOURCES`). Returns what it did:
 
-        An unchanged re-visit only touches ``last_checked_at``; a changed one keeps the old
-        content in ``article_versions`` and bumps ``version``."""
+        - ``new``: the first version of the article;
+        - ``updated``: a new version that is the newest good capture, now in ``articles``;
+        - ``earlier``: a new version captured before the current one (e.g. from a web archive),
+          inserted before it in capture order; ``articles`` keeps showing the newest capture;
+        - ``reextracted``: a re-extraction (below) stored as a version; in ``articles`` when it
+          is the newest good one;
+        - ``degraded``: worse than the stored version (see :mod:`pipelines.degraded`): kept as a
+          version flagged with the reasons, never shown in ``articles``;
+        - ``unchanged``: the same content as the version in force at that time (or the same
+          capture again): nothing is added, only the check times move.
+
+        A reparse (``source="reparse"``) by another extractor version than the stored version's
+        is marked ``reextraction``: the views of site changes leave it out."""
+        if source not in SOURCES:
+            raise ValueError(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
         fetched_at = fetched_at or utcnow()
-        row = _article_row(record)
+        made_by = record.get("extractor_version") or extractor.EXTRACTOR_VERSION
+        row = self._article_row(record)
+        chash = row["content_hash"]
+        fetch = {"http_status": http_status, "etag": etag, "last_modified_http": last_modified}
         with self.conn:
-            old = self.conn.execute(
-                "SELECT id, content_hash, version FROM articles WHERE url = ?", (record["url"],)
-            ).fetchone()
-            if old is not None:
-                self._add_aliases(old["id"], record["url"], aliases)
-            if old is not None and old["content_hash"] == row["content_hash"]:
-                self._log_extraction(record, "unchanged", run_id, fetched_at)
-                self.conn.execute(
-                    "UPDATE articles SET last_checked_at = ?, last_fetched_at = ?, last_run_id = ?, "
-                    "http_status = coalesce(?, http_status), etag = coalesce(?, etag), "
-                    "last_modified_http = coalesce(?, last_modified_http) WHERE id = ?",
-                    (fetched_at, fetched_at, run_id, http_status, etag, last_modified, old["id"]),
-                )
-                return "unchanged"
-            meta = {
-                "last_fetched_at": fetched_at,
-                "last_checked_at": fetched_at,
-                "last_changed_at": fetched_at,
-                "http_status": http_status,
-                "etag": etag,
-                "last_modified_http": last_modified,
-                "last_run_id": run_id,
-            }
+            old = self.conn.execute("SELECT id FROM articles WHERE url = ?", (record["url"],)).fetchone()
             if old is None:
-                cols = {"url": record["url"], **row, **meta, "first_seen_at": fetched_at,
-                        "first_run_id": run_id, "version": 1}
+                cols = {"url": record["url"], **row, **fetch, "last_fetched_at": fetched_at,
+                        "last_checked_at": fetched_at, "last_changed_at": fetched_at,
+                        "first_seen_at": fetched_at, "first_run_id": run_id, "last_run_id": run_id,
+                        "version": 1}
                 names = ", ".join(cols)
                 marks = ", ".join("?" for _ in cols)
                 cur = self.conn.execute(f"INSERT INTO articles ({names}) VALUES ({marks})", tuple(cols.values()))
-                article_id, version, changed, outcome = cur.lastrowid, 1, [], "new"
-            else:
-                article_id, version = old["id"], old["version"] + 1
-                previous = self.conn.execute(
-                    "SELECT record FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1",
-                    (article_id,),
-                ).fetchone()
-                before = json.loads(previous["record"]) if previous else {}
-                now = _content(record)
-                changed = [f for f in CONTENT_FIELDS if _content(before).get(f) != now.get(f)]
-                cols = {**row, **meta, "version": version}
-                assignments = ", ".join(f"{name} = ?" for name in cols)
-                self.conn.execute(
-                    f"UPDATE articles SET {assignments} WHERE id = ?", (*cols.values(), article_id)
-                )
-                outcome = "updated"
-            self.conn.execute(
-                "INSERT INTO article_versions (article_id, version, fetched_at, modified_at, content_hash, "
-                "headline, body, record, changed_fields, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (article_id, version, fetched_at, record.get("modified_at"), row["content_hash"],
-                 record["headline"], row["body"], _json(_without_body(record)), _json(changed), run_id),
-            )
-            self._replace_children(article_id, record)
-            search_index.index_article(self.conn, article_id)
+                article_id = int(cur.lastrowid)
+                self._add_version(article_id, 1, record, row, fetched_at=fetched_at, run_id=run_id,
+                                  source=source, made_by=made_by, base=None, changed=[])
+                self._show(article_id, record)
+                self._add_aliases(article_id, record["url"], aliases)
+                self._log_extraction(record, "new", run_id, fetched_at, made_by)
+                return "new"
+            article_id = old["id"]
             self._add_aliases(article_id, record["url"], aliases)
-            self._log_extraction(record, outcome, run_id, fetched_at)
+            stored = versions.rows(self.conn, article_id)
+            at = versions.position(stored, fetched_at)
+            earlier, later = stored[:at], stored[at:]
+            good_earlier = [v for v in earlier if not v["degraded"]]
+            same = any(v["fetched_at"] == fetched_at and v["content_hash"] == chash for v in stored)
+            if same or (earlier and earlier[-1]["content_hash"] == chash) or (
+                    good_earlier and good_earlier[-1]["content_hash"] == chash):
+                outcome = "degraded" if not same and earlier[-1]["content_hash"] == chash and \
+                    earlier[-1]["degraded"] else "unchanged"
+                self._seen(article_id, fetched_at, run_id, fetch)
+                self._log_extraction(record, outcome, run_id, fetched_at, made_by)
+                return outcome
+            reextraction = (source == "reparse" and bool(good_earlier)
+                            and good_earlier[-1]["extractor_version"] != made_by)
+            reference = good_earlier[-1] if good_earlier else next((v for v in later if not v["degraded"]), None)
+            records: dict[int, dict] = {}
+
+            def rec(v: dict) -> dict:
+                return versions.record_of(self.conn, v["id"], records)
+
+            reasons = quality.worse(record, rec(reference), same_extractor=reference["extractor_version"] == made_by,
+                                    old_is_later=not good_earlier) if reference is not None else []
+            base = versions.base_of(earlier, made_by)
+            number = at + 1
+            if later:
+                versions.make_room(self.conn, article_id, number)
+            text_base = base or reference  # the text is stored as a change from it
+            self._add_version(article_id, number, record, row, fetched_at=fetched_at, run_id=run_id,
+                              source=source, made_by=made_by, base=base,
+                              changed=versions.changed_fields(record, base and rec(base)),
+                              reextraction=reextraction, degraded=",".join(reasons) or None,
+                              text_base=text_base and (text_base["id"], rec(text_base)))
+            if later:
+                versions.recompare(self.conn, article_id, after=number)
+            if not reasons and all(v["degraded"] for v in later):
+                cols = {**row, "last_changed_at": fetched_at, "version": number}
+                assignments = ", ".join(f"{name} = ?" for name in cols)
+                self.conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?", (*cols.values(), article_id))
+                self._seen(article_id, fetched_at, run_id, fetch)
+                self._show(article_id, record)
+                outcome = "reextracted" if reextraction else "updated"
+            else:
+                shown = versions.current(versions.rows(self.conn, article_id))
+                self.conn.execute("UPDATE articles SET version = ? WHERE id = ?", (shown["version"], article_id))
+                self._seen(article_id, fetched_at, run_id, fetch)
+                outcome = "degraded" if reasons else "reextracted" if reextraction else "earlier"
+            self._log_extraction(record, outcome, run_id, fetched_at, made_by)
         return outcome
+
+    def _add_version(self, article_id: int, number: int, record: dict, row: dict, *, fetched_at: str,
+                     run_id: int | None, source: str, made_by: str, base: dict | None, changed: list[str],
+                     reextraction: bool = False, degraded: str | None = None,
+                     text_base: tuple[int, dict] | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO article_versions (article_id, version, fetched_at, modified_at, content_hash, "
+            "headline, body, record, changed_fields, run_id, source, extractor_version, reextraction, "
+            "degraded, base_id, body_chars, conflicts, record_z) "
+            "VALUES (?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (article_id, number, fetched_at, record.get("modified_at"), row["content_hash"],
+             record["headline"], _json(changed), run_id, source, made_by, int(reextraction), degraded,
+             base and base["id"], len(row["body"]), _json(record.get("conflicts") or []),
+             versions.pack({**record, "extractor_version": made_by}, text_base)),
+        )
+
+    def _seen(self, article_id: int, fetched_at: str, run_id: int | None, fetch: dict) -> None:
+        """A capture of the article at ``fetched_at``: widen the seen/checked times; the HTTP
+        validators are those of the newest fetch."""
+        newest = ", ".join(f"{k} = CASE WHEN ? >= last_fetched_at THEN coalesce(?, {k}) ELSE {k} END"
+                           for k in fetch)
+        self.conn.execute(
+            "UPDATE articles SET " + (newest + ", " if newest else "")
+            + "first_seen_at = min(first_seen_at, ?), last_fetched_at = max(last_fetched_at, ?), "
+            "last_checked_at = max(last_checked_at, ?), last_run_id = ? WHERE id = ?",
+            (*[x for v in fetch.values() for x in (fetched_at, v)], fetched_at, fetched_at, fetched_at,
+             run_id, article_id),
+        )
+
+    def _show(self, article_id: int, record: dict) -> None:
+        """The record is now what ``articles`` shows: its images, videos, authors, tags, index."""
+        self._replace_children(article_id, record)
+        search_index.index_article(self.conn, article_id)
+
+    @cached_property
+    def _record_columns(self) -> list[tuple[str, bool]]:
+        """``(name, nullable)`` of the ``articles`` columns filled from the record, as schema.sql
+        made them (not restated here)."""
+        return [(r["name"], not r["notnull"]) for r in self.conn.execute("PRAGMA table_info(articles)")
+                if r["name"] not in _FETCH_COLUMNS]
+
+    def _article_row(self, record: dict) -> dict:
+        """Column values for ``articles`` from a record (JSON columns serialised). A column the
+        record does not fill is NULL when it may be, else left to its default."""
+        paragraphs = record.get("paragraphs") or []
+        body = record.get("body") or "\n\n".join(paragraphs)
+        computed = {
+            "body": body,
+            "paragraphs": _json(paragraphs),
+            "paragraph_count": len(paragraphs),
+            "word_count": len(body.split()),
+            "authors": _json(record.get("authors") or []),
+            "tags": _json(record.get("tags") or []),
+            "published_flags": _json(record.get("published_flags") or []),
+            "modified_flags": _json(record.get("modified_flags") or []),
+            "image_count": len(record.get("images") or []),
+            "sources": _json(record.get("sources") or {}),
+            "conflicts": _json(record.get("conflicts") or []),
+            "content_hash": content_hash(record),
+        }
+        row = {}
+        for name, nullable in self._record_columns:
+            if name in computed:
+                row[name] = computed[name]
+            elif name in record or nullable:
+                row[name] = record.get(name)
+        return row
+
+    def versions(self, url: str) -> list[dict]:
+        """Every stored version of the article ``url`` in capture order, each with its full
+        record (``record``) and how it was stored (source, extractor, degraded, …)."""
+        out, cache = [], {}
+        for row in self.conn.execute(
+                "SELECT v.* FROM article_versions v JOIN articles a ON a.id = v.article_id "
+                "WHERE a.url = ? ORDER BY v.version", (url,)):
+            item = {k: row[k] for k in row.keys() if k not in ("record", "record_z", "body")}  # noqa: SIM118 (a Row iterates values)
+            item["record"] = versions.record_of(self.conn, row["id"], cache)
+            out.append(item)
+        return out
 
     def add_aliases(self, url: str, aliases) -> int:
         """Record URLs that lead to the stored article ``url`` (no-op if it is not stored)."""
@@ -355,12 +586,13 @@ class Store:
             [(a, article_id) for a in aliases if a and a != url],
         )
 
-    def _log_extraction(self, record: dict, outcome: str, run_id: int | None, fetched_at: str) -> None:
+    def _log_extraction(self, record: dict, outcome: str, run_id: int | None, fetched_at: str,
+                        made_by: str) -> None:
         self.conn.execute(
-            "INSERT INTO extractions (run_id, url, section, fetched_at, outcome, fields, conflicts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO extractions (run_id, url, section, fetched_at, outcome, fields, conflicts, "
+            "extractor_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, record["url"], record.get("section"), fetched_at, outcome,
-             _json(field_layers(record)), len(record.get("conflicts") or [])),
+             _json(field_layers(record)), len(record.get("conflicts") or []), made_by),
         )
 
     def _replace_children(self, article_id: int, record: dict) -> None:
@@ -458,12 +690,6 @@ class Store:
         return {r[0] for r in self.conn.execute("SELECT url FROM articles UNION SELECT url FROM article_aliases")}
 
 
-def _without_body(record: dict) -> dict:
-    """The version's record as kept in ``article_versions.record``: ``body`` is left out (it is
-    the paragraphs joined, and the version row has its own ``body`` column)."""
-    return {k: v for k, v in record.items() if k != "body"}
-
-
 def field_layers(record: dict) -> dict[str, str | None]:
     """Which layer filled each field of a record (``None``: the field is empty). Captions and
     credits count as filled when at least one image has one."""
@@ -476,28 +702,3 @@ def field_layers(record: dict) -> dict[str, str | None]:
     out["captions"] = sources.get("images") if any(i.get("caption") for i in images) else None
     out["credits"] = sources.get("images") if any(i.get("credit") for i in images) else None
     return out
-
-
-def _article_row(record: dict) -> dict:
-    """Column values for ``articles`` from a record (JSON columns serialised)."""
-    paragraphs = record.get("paragraphs") or []
-    body = record.get("body") or "\n\n".join(paragraphs)
-    row = {name: record.get(name) for name in _ARTICLE_COLUMNS}
-    row.update(
-        {
-            "url_key": record.get("url_key"),
-            "body": body,
-            "paragraphs": _json(paragraphs),
-            "paragraph_count": len(paragraphs),
-            "word_count": len(body.split()),
-            "authors": _json(record.get("authors") or []),
-            "tags": _json(record.get("tags") or []),
-            "published_flags": _json(record.get("published_flags") or []),
-            "modified_flags": _json(record.get("modified_flags") or []),
-            "image_count": len(record.get("images") or []),
-            "sources": _json(record.get("sources") or {}),
-            "conflicts": _json(record.get("conflicts") or []),
-            "content_hash": content_hash(record),
-        }
-    )
-    return row

@@ -49,6 +49,9 @@ ALMODON_LATEST_SITEMAP_MONTHS = 2
 # mode=refresh: "<younger than N days>:<re-visit every M days>", first match wins ("*": any age).
 ALMODON_REFRESH_POLICY = "3:0,30:1,*:7"
 
+# `almodon backfill`: rows per Wayback CDX page (each page is checkpointed when its captures are in).
+ALMODON_BACKFILL_PAGE_SIZE = 1000
+
 # Raw WARC archive (default: a warc/ folder beside the database), rotated at this size.
 ALMODON_WARC_DIR = None
 ALMODON_WARC_MAX_BYTES = 256 * 1024 * 1024

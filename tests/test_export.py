@@ -155,11 +155,11 @@ def test_export_streams_rows_without_holding_them(tmp_path):
     with conn:
         conn.execute(
             """WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-               INSERT INTO articles (url, headline, body, paragraphs, paragraph_count, word_count,
+               INSERT INTO articles (url, headline, body, paragraph_count, word_count,
                    published_date, content_hash, first_seen_at, last_fetched_at,
                    last_checked_at, last_changed_at)
                SELECT 'https://www.almodon.com/x/' || i, 'عنوان ' || i, printf('%.*c', 20000, 'x'),
-                   '[]', 1, 1, date('2020-01-01', '+' || (i % 1000) || ' days'), i, 'now', 'now',
+                   1, 1, date('2020-01-01', '+' || (i % 1000) || ' days'), i, 'now', 'now',
                    'now', 'now' FROM n""")
     conn.close()
 

@@ -113,8 +113,11 @@ PINNED = (*REDIRECT_ENTRIES, "robots-disallowed")
 HARMLESS_FOR_STORED = [f for f, (outcome, _, _) in MATRIX.items() if outcome != "stored"] + [
     "html-tagsoup", "html-nul", "charset-missing", "charset-wrong", "html-unclosed-div"]
 #: Stored pages that turn into these become a new version (the page really says something else).
-NEW_VERSION = ["billion-laughs", "xxe", "html-bad-utf8"]
-VICTIMS = [VICTIM + f for f in HARMLESS_FOR_STORED + NEW_VERSION]
+NEW_VERSION = ["billion-laughs", "xxe"]
+#: Stored pages that turn into these are WORSE than stored (U+FFFD from invalid bytes): kept as a
+#: version flagged degraded, the good version stays in articles (docs/versions.md).
+DEGRADED = ["html-bad-utf8"]
+VICTIMS = [VICTIM + f for f in HARMLESS_FOR_STORED + NEW_VERSION + DEGRADED]
 URLS = [*list(MATRIX)[:8], "robots-disallowed", *list(MATRIX)[8:], *REDIRECT_ENTRIES, *VICTIMS]
 STORED_AS = {"redirect-ok": "redirect-target"}
 
@@ -322,8 +325,15 @@ def test_second_run_loses_nothing(matrix):
         versions = query(db, "SELECT v.version, v.headline FROM article_versions v JOIN articles a "
                              "ON a.id = v.article_id WHERE a.url = ? ORDER BY v.version", url)
         assert tuple(versions[0]) == (1, GOOD_HEADLINE)
+    for fault in DEGRADED:  # kept as a flagged version, never shown
+        url = site(VICTIM + fault)
+        assert after[url] == before[url]
+        versions = query(db, "SELECT v.version, v.degraded FROM article_versions v JOIN articles a "
+                             "ON a.id = v.article_id WHERE a.url = ? ORDER BY v.version", url)
+        assert [tuple(v) for v in versions] == [(1, None), (2, "replacement_chars")]
     grew = query(db, "SELECT count(*) FROM article_versions")[0][0] - matrix["versions1"]
-    assert grew == len(NEW_VERSION)
+    assert grew == len(NEW_VERSION) + len(DEGRADED)
+    assert query(db, "SELECT degraded FROM crawl_runs WHERE id = 2")[0][0] >= len(DEGRADED)
 
 
 @pytest.mark.parametrize("fault", HARMLESS_FOR_STORED)

@@ -64,15 +64,20 @@ def clean(tmp_path_factory):
     return _crawl_twice(tmp_path_factory, "clean", strip_section=None)[0]
 
 
-def test_the_stripped_pages_were_re_visited_as_updates(captions_lost):
+def test_the_stripped_pages_were_re_visited_as_degraded(captions_lost):
+    """Pages that lost their captions are worse than stored: kept as degraded versions (not
+    shown), and still extracted and logged, so health sees the drop."""
     db, changed = captions_lost
     conn = sqlite3.connect(db)
     try:
         rows = conn.execute("SELECT url, outcome FROM extractions WHERE run_id = 2").fetchall()
+        counted = conn.execute("SELECT degraded, updated FROM crawl_runs WHERE id = 2").fetchone()
+        reasons = {r[0] for r in conn.execute("SELECT degraded FROM article_versions WHERE degraded IS NOT NULL")}
     finally:
         conn.close()
     assert {url for url, _ in rows} == {g.expected["url"] for g in SERVED}
-    assert {url for url, outcome in rows if outcome == "updated"} == set(changed)
+    assert {url for url, outcome in rows if outcome == "degraded"} == set(changed)
+    assert tuple(counted) == (len(changed), 0) and reasons == {"captions_lost"}
 
 
 def test_a_section_losing_its_captions_is_flagged_with_its_pages(captions_lost):

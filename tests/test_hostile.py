@@ -135,7 +135,7 @@ ROWS = [
     ("reparse-since-garbage", ["reparse", "--db", "{db}", "--since", "garbage"], 1,
      r"almodon: Invalid value for '--since': 'garbage' is not a day YYYY-MM-DD \(see .*--help`\)"),
     ("search-since-garbage", ["search", "طهران", "--db", "{db}", "--since", "garbage"], 1,
-     r"almodon: Invalid value for '--since': 'garbage' is not a day YYYY-MM-DD \(see .*--help`\)"),
+     r"almodon: not a day: 'garbage' \(YYYY-MM-DD, YYYY-MM or YYYY\)"),
     ("export-since-impossible-day", ["export", "--db", "{db}", "--since", "2024-02-31"], 1,
      r"almodon: Invalid value for '--since': '2024-02-31' is not a day YYYY-MM-DD \(see .*--help`\)"),
     ("search-since-after-until", ["search", "طهران", "--db", "{db}", "--since", "2024-05-01", "--until", "2024-01-01"],

@@ -14,6 +14,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -112,10 +113,16 @@ def test_stored_text_is_untouched(archive):
         "SELECT headline, body FROM articles WHERE url = ?", (SEED,)).fetchone()
     record = golden_record("seed-2024-04-26")
     assert (row[0], row[1]) == (record["headline"], record["body"])
-    shadow = archive.conn.execute(
-        "SELECT body FROM article_fts WHERE rowid = (SELECT id FROM articles WHERE url = ?)",
-        (SEED,)).fetchone()[0]
-    assert " طهران " in f" {shadow} " and "إ" not in shadow and "ٌ" not in shadow
+    key = key_of(archive.conn, SEED)
+    found = [tuple(r) for r in archive.conn.execute(
+        "SELECT rowid, body FROM article_fts WHERE article_fts MATCH ?", ('body : "طهران"',))]
+    assert (key, None) in found  # the index finds the bare word and holds no copy of the text
+
+
+def key_of(conn, url: str) -> int:
+    """The search key (article_fts rowid) of a stored article: publication day << 24 | id."""
+    return conn.execute(f"SELECT {index.KEY_SQL.format(t='')} FROM articles WHERE url = ?",
+                        (url,)).fetchone()[0]
 
 
 # -- ranking, filters, limit --------------------------------------------------------------------
@@ -166,15 +173,39 @@ def test_index_article_is_idempotent_and_follows_updates(fresh):
     with c:
         index.index_article(c, article_id)
         index.index_article(c, article_id)
-    rows = c.execute("SELECT count(*) FROM article_fts WHERE rowid = ?", (article_id,))
+    rows = c.execute("SELECT count(*) FROM article_fts_docsize WHERE id = ?", (key_of(c, SEED),))
     assert rows.fetchone()[0] == 1
+    assert index_terms(c) == rebuilt_terms(c)
     record = golden_record("seed-2024-04-26")
     record["headline"] = "قمة في أصفهان"
+    record["published_date"] = "2024-04-27"  # a new day: a new search key
     fresh.upsert(record, fetched_at="2026-05-02T00:00:00Z")
     with c:
         index.index_article(c, article_id)
     assert urls(index.search(c, "اصفهان"))[0] == SEED
     assert index.search(c, "الإرهاب")  # body still indexed
+    assert headline_hits(c, "اصفهان") == [key_of(c, SEED)]
+    assert headline_hits(c, "ايران") == []  # the old headline is gone
+    assert index_terms(c) == rebuilt_terms(c)  # exactly what a rebuild would hold
+    assert not index.stale(c)
+
+
+def headline_hits(conn, word: str) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT rowid FROM article_fts WHERE article_fts MATCH ?",
+                                       (f'headline : "{word}"',))]
+
+
+def index_terms(conn) -> list[tuple]:
+    """Every (term, rowid, column, offset) the index holds."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_instances "
+                 "USING fts5vocab(main, article_fts, instance)")
+    return [tuple(r) for r in conn.execute("SELECT * FROM temp.fts_instances ORDER BY 1, 2, 3, 4")]
+
+
+def rebuilt_terms(conn) -> list[tuple]:
+    """``index_terms`` of an index rebuilt from scratch (the live one is rebuilt too)."""
+    index.rebuild(conn)
+    return index_terms(conn)
 
 
 def test_index_article_joins_the_callers_transaction(fresh):
@@ -185,8 +216,9 @@ def test_index_article_joins_the_callers_transaction(fresh):
         index.index_article(c, article_id)
         assert urls(index.search(c, "اصفهان"))[0] == SEED
         raise RuntimeError("upsert failed")
-    assert c.execute("SELECT headline FROM article_fts WHERE rowid = ?",
-                     (article_id,)).fetchone()[0].startswith("ايران")
+    assert headline_hits(c, "اصفهان") == []
+    assert headline_hits(c, "ايران") == [key_of(c, SEED)]
+    assert index_terms(c) == rebuilt_terms(c)
 
 
 def test_store_upsert_indexes_once_integrated(tmp_path):
@@ -204,6 +236,7 @@ def test_store_upsert_indexes_once_integrated(tmp_path):
         store.upsert(record)
         assert urls(index.search(store.conn, "اصفهان")) == [SEED]
         assert not index.stale(store.conn)
+        assert index_terms(store.conn) == rebuilt_terms(store.conn)
 
 
 def test_deleting_an_article_drops_its_index_row(fresh):
@@ -212,6 +245,7 @@ def test_deleting_an_article_drops_its_index_row(fresh):
         c.execute("DELETE FROM articles WHERE url = ?", (SEED,))
     assert index.search(c, "طهران") == []
     assert not index.stale(c)
+    assert index_terms(c) == rebuilt_terms(c)
 
 
 def test_rebuild_and_staleness(fresh):
@@ -219,7 +253,7 @@ def test_rebuild_and_staleness(fresh):
     n = len(LABELS["corpus"])
     assert not index.stale(c)
     with c:
-        c.execute("DELETE FROM article_fts")
+        c.execute("INSERT INTO article_fts (article_fts) VALUES ('delete-all')")
     assert index.stale(c)
     assert index.ensure_current(c) == n
     assert index.ensure_current(c) is None
@@ -245,10 +279,10 @@ def test_sqlite3_users_match_the_view_with_a_normalised_query(archive):
     expr = nz.match_expression("طهران")  # what `almodon search --explain` prints
     conn = sqlite3.connect(archive.path)  # a plain connection: no Python functions
     rows = conn.execute(
-        "SELECT url, snippet FROM article_search WHERE article_search MATCH ? ORDER BY rank",
+        "SELECT url, headline FROM article_search WHERE article_search MATCH ? ORDER BY rank",
         (expr,)).fetchall()
     conn.close()
-    assert [r[0] for r in rows] == [SEED] and "[طهران]" in rows[0][1]
+    assert [r[0] for r in rows] == [SEED] and rows[0][1].startswith("ايران وروسيا")
 
 
 def test_registered_functions(archive):
@@ -259,7 +293,7 @@ def test_registered_functions(archive):
     assert conn.execute("SELECT ar_normalise(NULL)").fetchone()[0] is None
     rows = conn.execute(
         "SELECT a.url, ar_snippet(a.body, 'طهران') FROM article_fts f "
-        "JOIN articles a ON a.id = f.rowid WHERE article_fts MATCH ar_match('طهران') "
+        "JOIN articles a ON a.id = f.rowid & 16777215 WHERE article_fts MATCH ar_match('طهران') "
         "ORDER BY f.rank").fetchall()
     conn.close()
     assert rows[0][0] == SEED and "[وطهران]" in rows[0][1]
@@ -287,9 +321,45 @@ def test_cli_search_json_filters_and_explain(archive):
     assert missing.exit_code != 0
 
 
+def test_cli_search_bad_day_is_one_line_and_exit_1(archive):
+    result = CliRunner().invoke(search_cmd, ["الحكومة", "--db", str(archive.path), "--since", "2024/01/01"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: not a day: '2024/01/01' (YYYY-MM-DD, YYYY-MM or YYYY)"]
+
+
+def test_since_until_take_a_year_or_a_month(archive):
+    year = index.search(archive.conn, "الحكومة", since="2025", until="2025")
+    assert year and all(r["published_date"].startswith("2025-") for r in year)
+    month = index.search(archive.conn, "الحكومة", until="2016-02")
+    assert month and all(r["published_date"] <= "2016-02-29" for r in month)
+    assert {r["url"] for r in month} | {r["url"] for r in index.search(
+        archive.conn, "الحكومة", since="2016-03")} == {r["url"] for r in index.search(archive.conn, "الحكومة")}
+
+
+def test_common_words_come_newest_first(archive):
+    """A word in most articles weighs nothing in bm25 (FTS5 floors its IDF): its matches score
+    0 and come newest first; only its rarer spelling forms (وفي, ففي) still weigh."""
+    results = index.search(archive.conn, "في", limit=26)
+    zero = [r["published_date"] for r in results if r["score"] == 0]
+    assert len(zero) >= 10 and zero == sorted(zero, reverse=True)
+    for a, b in pairwise(results):  # best first; equal scores newest first
+        assert a["score"] > b["score"] or (
+            a["score"] == b["score"] and a["published_date"] >= b["published_date"])
+
+
+def test_relevance_is_ranked_among_the_newest_window_only(archive, monkeypatch):
+    """More matches than RANK_WINDOW: only the newest RANK_WINDOW are ranked."""
+    every = index.search(archive.conn, "الحكومة", limit=100)
+    newest = sorted(every, key=lambda r: r["published_date"], reverse=True)[:3]
+    monkeypatch.setattr(index, "RANK_WINDOW", 3)
+    top = index.search(archive.conn, "الحكومة", limit=100)
+    assert {r["url"] for r in top} == {r["url"] for r in newest}
+    assert [r["score"] for r in top] == sorted((r["score"] for r in top), reverse=True)
+
+
 def test_cli_search_reindexes_a_stale_archive(fresh):
     with fresh.conn:
-        fresh.conn.execute("DELETE FROM article_fts")
+        fresh.conn.execute("INSERT INTO article_fts (article_fts) VALUES ('delete-all')")
     result = CliRunner().invoke(search_cmd, ["طهران", "--db", str(fresh.path), "--json"])
     assert result.exit_code == 0
     assert [r["url"] for r in json.loads(result.stdout)] == [SEED]
@@ -441,3 +511,57 @@ def test_strategies(archive):
                      + " | | | | | | |")
     print("\n" + "\n".join(lines))
     assert max(f1, key=f1.get).startswith("ours")
+
+
+# -- migration of an archive made before the contentless index -----------------------------------
+OLD_SCHEMA = FIXTURES / "schema" / "v4-2026-11-29.sql"  # schema.sql as of migration 4
+
+
+def test_an_archive_with_the_old_index_is_migrated_in_place(tmp_path):
+    """A database made by the previous schema (article_fts holding a second copy of the shadow
+    text, rowid = articles.id) opens with the contentless index, loses no row of any table,
+    and is searchable again (the index is rebuilt when search finds it stale)."""
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(OLD_SCHEMA.read_text(encoding="utf-8"))
+    for name in LABELS["corpus"]:  # what the old Store.upsert + index_article wrote
+        r = golden_record(name)
+        cur = conn.execute(
+            "INSERT INTO articles (url, section, headline, body, paragraphs, paragraph_count, "
+            "word_count, published_date, content_hash, first_seen_at, last_fetched_at, "
+            "last_checked_at, last_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'h', 'x', 'x', 'x', 'x')",
+            (r["url"], r["section"], r["headline"], r["body"], json.dumps(r["paragraphs"]),
+             len(r["paragraphs"]), len(r["body"].split()), r["published_date"]))
+        captions = [im.get("caption") for im in r.get("images") or []]
+        conn.executemany(
+            "INSERT INTO images (article_id, position, url, caption) VALUES (?, ?, ?, ?)",
+            [(cur.lastrowid, i, im["url"], c) for i, (im, c) in enumerate(zip(r["images"], captions))])
+        conn.execute("INSERT INTO article_fts (rowid, headline, body, captions) VALUES (?, ?, ?, ?)",
+                     (cur.lastrowid, nz.index_text(r["headline"]), nz.index_text(r["body"]),
+                      nz.index_text("\n".join(c for c in captions if c))))
+    conn.execute("INSERT INTO search_meta VALUES ('normaliser_version', '1')")
+    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'old', 'x')", [(v,) for v in range(1, 5)])
+    conn.commit()
+    conn.execute("PRAGMA user_version = 4")
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in ("articles", "images")}
+    assert conn.execute("SELECT count(*) FROM article_fts_content").fetchone()[0] == len(LABELS["corpus"])
+    conn.close()
+
+    with Store(db) as store:
+        c = store.conn
+        names = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        assert "article_fts_content" not in names  # no second copy of the text any more
+        assert "content=''" in c.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'article_fts'").fetchone()[0].replace(" ", "")
+        assert {"articles_fts_update", "articles_fts_delete", "article_search"} <= names
+        for table, rows in before.items():
+            assert [tuple(r) for r in c.execute(f"SELECT * FROM {table} ORDER BY 1")] == rows
+        assert index.stale(c)
+        assert index.ensure_current(c) == len(LABELS["corpus"])
+        assert urls(index.search(c, "طهران")) == [SEED]
+        assert urls(index.search(c, "الحكومة", section="arabworld")) == [IRAQ]
+        record = golden_record("seed-2024-04-26")  # the store keeps the new index current
+        record["headline"] = "قمة في أصفهان"
+        assert store.upsert(record) == "updated"
+        assert headline_hits(c, "اصفهان") == [key_of(c, SEED)]
+        assert index_terms(c) == rebuilt_terms(c)

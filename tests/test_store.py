@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from golden import goldens
 
 from pipelines import records
 from pipelines.extract import extract
-from pipelines.store import MIGRATIONS, Store
+from pipelines.store import MIGRATIONS, Store, paragraphs_computed
 
 
 @pytest.fixture
@@ -123,3 +125,81 @@ def test_a_database_of_the_first_schema_is_migrated_without_losing_rows(tmp_path
         assert "tags" in [r[1] for r in c.execute("PRAGMA table_info(article_list)")]
         assert store.upsert(record) == "updated"  # the old row is updated in place, not doubled
         assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+
+
+# -- articles.paragraphs is computed from body (stored once) -------------------------------------
+TRICKY_PARAGRAPHS = [
+    ["قال \"المصدر\": لا", "C:\\path\\n and \\\\ back", "emoji 😀 and \u2028 and \x7f"],
+    ["control \x01 \x08 \x1b kept", "تمّ ـ «اقتباس»"],
+    ["one"],
+]
+
+
+@pytest.mark.parametrize("paragraphs", TRICKY_PARAGRAPHS)
+def test_paragraphs_column_is_exactly_the_json_of_the_paragraphs(tmp_path, record, paragraphs):
+    """The database computes articles.paragraphs from body; what a reader gets is byte for byte
+    what the store used to write (json.dumps, ensure_ascii=False)."""
+    rec = records.normalise({**record, "paragraphs": paragraphs})
+    with Store(tmp_path / "a.db") as store:
+        assert paragraphs_computed(store.conn)
+        store.upsert(rec)
+        got = store.conn.execute("SELECT paragraphs, body FROM articles").fetchone()
+    assert got[0] == json.dumps(rec["paragraphs"], ensure_ascii=False, sort_keys=True)
+    assert json.loads(got[0]) == rec["paragraphs"] and got[1] == "\n\n".join(rec["paragraphs"])
+
+
+def _v4_archive(path, rows):
+    """A database of the schema before migration 5 (paragraphs stored beside body)."""
+    old = Path(__file__).parent / "fixtures" / "schema" / "v4-2026-11-29.sql"
+    conn = sqlite3.connect(path)
+    conn.executescript(old.read_text(encoding="utf-8"))
+    for i, (body, paragraphs) in enumerate(rows):
+        conn.execute(
+            "INSERT INTO articles (url, headline, body, paragraphs, paragraph_count, word_count, content_hash, "
+            "first_seen_at, last_fetched_at, last_checked_at, last_changed_at) "
+            "VALUES (?, 'h', ?, ?, 1, 1, 'x', 'x', 'x', 'x', 'x')",
+            (f"https://www.almodon.com/x/{i}", body, paragraphs))
+    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'old', 'x')", [(v,) for v in range(1, 5)])
+    conn.commit()
+    conn.execute("PRAGMA user_version = 4")
+    conn.close()
+
+
+def test_stored_paragraphs_are_migrated_to_the_computed_column_without_a_change(tmp_path):
+    rows = [("\n\n".join(p), json.dumps(p, ensure_ascii=False)) for p in TRICKY_PARAGRAPHS]
+    _v4_archive(tmp_path / "old.db", rows)
+    with Store(tmp_path / "old.db") as store:
+        assert paragraphs_computed(store.conn)
+        got = [tuple(r) for r in store.conn.execute("SELECT body, paragraphs FROM articles ORDER BY id")]
+    assert got == rows
+
+
+def test_paragraphs_that_differ_from_the_body_stay_stored(tmp_path, record):
+    """Nothing is lost: one row whose stored paragraphs are not its body cut at blank lines
+    keeps the archive's stored column, and the store goes on writing it."""
+    rows = [("a\n\nb", '["a", "b"]'), ("a b", '["a", "b"]')]
+    _v4_archive(tmp_path / "old.db", rows)
+    with Store(tmp_path / "old.db") as store:
+        assert not paragraphs_computed(store.conn)
+        assert [tuple(r) for r in store.conn.execute("SELECT body, paragraphs FROM articles ORDER BY id")] == rows
+        assert store.upsert(record) == "new"
+        assert json.loads(store.conn.execute("SELECT paragraphs FROM articles WHERE url = ?",
+                                             (record["url"],)).fetchone()[0]) == record["paragraphs"]
+
+
+def test_article_columns_come_from_the_schema_not_from_the_code(tmp_path, record):
+    """A column added to ``articles`` (as a migration would) is filled from the record field of
+    the same name with no change to the store's code; one the record lacks keeps its default."""
+    db = tmp_path / "a.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE articles ADD COLUMN dateline TEXT")
+    conn.execute("ALTER TABLE articles ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        store.upsert({**record, "dateline": "بيروت"})
+        row = store.conn.execute("SELECT dateline, reviewed, headline FROM articles").fetchone()
+        assert tuple(row) == ("بيروت", 0, record["headline"])
+        store.upsert({**record, "headline": record["headline"] + "!"})  # no dateline now: NULL again
+        assert store.conn.execute("SELECT dateline FROM articles").fetchone()[0] is None

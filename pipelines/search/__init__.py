@@ -14,9 +14,10 @@ from urllib.parse import unquote
 
 import click
 
-from ..options import DAY, DEFAULT_DB, check_window
+from ..options import DEFAULT_DB
 from . import normalise as nz  # the module (its function is nz.normalise: never shadowed here)
 from .index import (
+    _day,
     ensure_current,
     ensure_schema,
     index_article,
@@ -62,8 +63,10 @@ def format_results(results: list[dict]) -> str:
 @click.argument("query", nargs=-1, required=True)
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               help="The archive database.")
-@click.option("--since", type=DAY, help="Only articles published on or after this day (YYYY-MM-DD).")
-@click.option("--until", type=DAY, help="Only articles published on or before this day (YYYY-MM-DD).")
+@click.option("--since", callback=lambda c, p, v: _bound(p, v, last=False),
+              help="Only articles published on or after this day (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--until", callback=lambda c, p, v: _bound(p, v, last=True),
+              help="Only articles published on or before this day (YYYY-MM-DD, YYYY-MM or YYYY).")
 @click.option("--section", help="Only this section: URL slug (politics) or printed name (سياسة).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
@@ -78,10 +81,18 @@ def search_cmd(query: tuple[str, ...], db_path: str, since: str | None, until: s
     A OR B. The database is opened read-only; a stale index is rebuilt only when the file
     is writable (else reported).
 
+    \b
+    Order: relevance (bm25, headline first) among the 1,000 newest matching articles,
+    which is all of them for most queries; equal scores go to the newer article. A
+    form found in most articles scores nothing (الحكومة in a Lebanese archive), so a
+    query of only such words lists the newest matches first; rarer forms of a word
+    (وفي, بلبنان) still score. --since/--until/--section narrow the matches first.
+
     Example: almodon search "طهران" --since 2024-01-01 --section arabworld
     """
     text = " ".join(query)
-    check_window(since, until)
+    if since and until and _day(since, last=False) > _day(until, last=True):
+        raise click.UsageError(f"--since {since} is after --until {until}: nothing to select")
     if explain:
         click.echo(_dump({"normalised": nz.normalise(text), "terms": query_terms(text),
                           "match": match_expression(text)}))
@@ -91,6 +102,7 @@ def search_cmd(query: tuple[str, ...], db_path: str, since: str | None, until: s
 
     conn = open_archive(db_path)
     try:
+        register_functions(conn)
         results = search(conn, text, since=since, until=until, section=section, limit=limit)
     finally:
         conn.close()
@@ -100,6 +112,16 @@ def search_cmd(query: tuple[str, ...], db_path: str, since: str | None, until: s
         click.echo(format_results(results))
     else:
         click.echo("no results", err=True)
+
+
+def _bound(param, value: str | None, *, last: bool) -> str | None:
+    """A ``--since``/``--until`` the index can read (YYYY-MM-DD, YYYY-MM or YYYY), else one line."""
+    if value is not None:
+        try:
+            _day(value, last=last)
+        except ValueError as exc:  # exit 1 (not click's 2 for usage), also outside `almodon`
+            raise click.ClickException(str(exc)) from None
+    return value
 
 
 def _writable(path: Path) -> bool:
@@ -123,6 +145,7 @@ def _refresh_index(db_path: str, *, force: bool) -> None:
     if _writable(Path(db_path)):
         writer = open_archive(db_path, readonly=False)
         try:
+            register_functions(writer)  # the index's triggers call them
             ensure_schema(writer)
             click.echo(f"search index rebuilt: {rebuild(writer)} articles", err=True)
         finally:

@@ -25,7 +25,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
-from pipelines import records
+from pipelines import discovery, records
 from pipelines.extract import urls
 from pipelines.store import Store
 from scrapers import signals
@@ -143,6 +143,8 @@ class AlmodonSpider(scrapy.Spider):
         self.seen_keys: set[str] = set()
         self.listings_seen: set[str] = set()
         self.known_urls: set[str] = set()  # latest mode: what the database already holds
+        self.discovered: dict[str, dict] = {}  # article URLs the site named, for `almodon coverage`
+        self.discovered_written: set[str] = set()
 
     # -- helpers -------------------------------------------------------------------------------
     def fetch_url(self, url: str) -> str:
@@ -160,11 +162,13 @@ class AlmodonSpider(scrapy.Spider):
         d = date.fromisoformat(day[:10])
         return (self.since is None or d >= self.since) and (self.until is None or d <= self.until)
 
-    def article_request(self, url: str, via: str, meta: dict | None = None):
+    def article_request(self, url: str, via: str, meta: dict | None = None, day: str | None = None):
         """A request for an article URL, or None when it is a duplicate, known, or out of range."""
         info = self.classify(url)
         if info.kind != "article" or not info.key:
             return None
+        if via not in ("url", "refresh"):
+            self.discover(info.canonical, section=info.section, day=info.url_date or day, via=via)
         stats = self.crawler.stats
         if info.key in self.seen_keys:
             return None
@@ -183,6 +187,25 @@ class AlmodonSpider(scrapy.Spider):
             meta={"via": via, "site_url": info.canonical, "dont_redirect": True,
                   "handle_httpstatus_list": list(REDIRECTS), **(meta or {})},
         )
+
+    def discover(self, url: str, **fields) -> None:
+        """Remember an article URL the site named (written in batches and when the spider closes)."""
+        if url in self.discovered_written and not fields.get("redirects_to"):
+            return  # listings repeat their links: each URL is written once a run
+        row = self.discovered.setdefault(url, {})
+        row.update({k: v for k, v in fields.items() if v and not row.get(k)})
+        if len(self.discovered) >= 500:
+            self.flush_discovered()
+
+    def flush_discovered(self) -> None:
+        if self.discovered:
+            with self._store() as store:
+                discovery.record(store.conn, self.discovered)
+            self.discovered_written.update(self.discovered)
+            self.discovered = {}
+
+    def closed(self, reason) -> None:
+        self.flush_discovered()
 
     def listing(self, url: str, callback, via: str, **meta):
         """A request for a listing, feed or sitemap, unless this run already asked for it: every
@@ -266,7 +289,8 @@ class AlmodonSpider(scrapy.Spider):
             entries = 0
             for entry in sitemap:
                 entries += 1
-                req = self.article_request(entry.get("loc", ""), "sitemap")
+                req = self.article_request(entry.get("loc", ""), "sitemap",
+                                           day=discovery.beirut_day(entry.get("lastmod")))
                 if req:
                     yield req
             if not entries:
@@ -342,6 +366,9 @@ class AlmodonSpider(scrapy.Spider):
         aliases = [*response.meta.get("aliases", []), alias]
         asked = aliases[0]  # the URL the crawl asked for: skips are recorded under it
         target = self.classify(response.urljoin(location)) if location else None
+        if (target is not None and target.kind == "article" and urls.classify(asked).kind == "article"
+                and response.meta.get("via") not in ("url", "refresh")):
+            self.discover(urls.classify(asked).canonical, redirects_to=target.canonical)
         if target is None or target.kind != "article":
             kind = target.kind if target else "no_location"
             self.skip(asked, f"redirect_{kind}", location[:200], response.status)
