@@ -412,9 +412,9 @@ def readonly_copy(files):
     top = Path(tempfile.mkdtemp(prefix="almodon-ro-"))
     os.chmod(top, 0o755)
     shutil.copy(files["db"], top / "archive.db")
-    conn = sqlite3.connect(top / "archive.db")  # an index that misses one article
+    conn = sqlite3.connect(top / "archive.db")  # an index built by older rules: stale
     with conn:
-        conn.execute("DELETE FROM article_fts WHERE rowid = (SELECT max(id) FROM articles)")
+        conn.execute("INSERT OR REPLACE INTO search_meta (key, value) VALUES ('normaliser_version', 'older')")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     assert query(top / "archive.db", "PRAGMA journal_mode")[0][0] == "wal"
@@ -483,11 +483,14 @@ def test_serve_answers_from_a_read_only_copy(readonly_copy):
 def test_search_on_a_writable_archive_still_rebuilds_a_stale_index(files, tmp_path):
     db = tmp_path / "stale.db"
     shutil.copy(files["db"], db)
-    with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM article_fts")
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT OR REPLACE INTO search_meta (key, value) VALUES ('normaliser_version', 'older')")
+    conn.close()
     result = _run([ALMODON, "search", "طهران", "--db", str(db), "--json"])
     assert result.returncode == 0 and result.stderr.startswith("search index rebuilt:"), result.stderr
-    assert query(db, "SELECT count(*) FROM article_fts")[0][0] == query(db, "SELECT count(*) FROM articles")[0][0]
+    assert query(db, "SELECT value FROM search_meta WHERE key = 'normaliser_version'")[0][0] != "older"
+    assert json.loads(result.stdout)
 
 
 def test_reading_commands_never_write(files, tmp_path):
