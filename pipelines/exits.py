@@ -56,7 +56,7 @@ def describe(exc: BaseException, db: str | None = None) -> tuple[int, str] | Non
             return ERROR, str(damaged(db or "the database"))
         if name == "SQLITE_READONLY":
             return ERROR, f"{db or 'the database'} is read-only: this command writes to it"
-        return ERROR, f"database error{where}: {exc}"
+        return ERROR, f"database error ({db or 'the database'}): {exc}"
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return ERROR, DISK_FULL.format(where=f" ({exc.filename})" if exc.filename else where)
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):

@@ -119,7 +119,8 @@ ROWS = [
     # databases that are not an archive, for every command that opens one
     *[(f"{cmd}-{kind}", [*args, "--db", f"{{{kind}}}"], 1, line)
       for cmd, args in [("summary", ["summary"]), ("health", ["health"]), ("search", ["search", "طهران"]),
-                        ("export", ["export"]), ("serve", ["serve", "--metadata"]), ("reparse", ["reparse"])]
+                        ("export", ["export"]), ("serve", ["serve", "--metadata"]), ("reparse", ["reparse"]),
+                        ("coverage", ["coverage"])]
       for kind, line in [("trunc", DAMAGED), ("text", FOREIGN), ("other", FOREIGN), ("empty", FOREIGN)]],
     *[(f"{cmd}-overwritten", [cmd, "--db", "{overwritten}"], 1, DAMAGED) for cmd in ("summary", "health")],
     *[(f"{cmd}-missing", [cmd, "--db", "{dir}/nope.db"], 1, r"almodon: no such database: \S+/nope.db")
