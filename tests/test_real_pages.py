@@ -24,20 +24,9 @@ from pipelines.extract import NotAnArticle, extract
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real-pages"
 PAGES = sorted(p.stem for p in REAL.glob("*.json")) if REAL.is_dir() else []
 
-#: (page, check) -> why it fails today.
-_CUT = "the body stops at the video player after the first <p>: paragraphs 2-5 are lost"
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("assabah-tn-2019-02-08", "published_date"): (
-        "no date at all: the generic layer does not take the date line span.date-display-single"
-        " 'الجمعة 8 فيفري 2019' (the lexicon reads it since the Maghrebi months landed)"
-    ),
-    ("youm7-2024-05-20", "paragraph[1]"): _CUT,
-    ("youm7-2024-05-20", "paragraph[2]"): _CUT,
-    ("youm7-2024-05-20", "paragraph[3]"): _CUT,
-    ("youm7-2024-05-20", "paragraph[4]"): _CUT,
-    ("youm7-2024-05-20", "no_other_paragraph"): "the byline 'كتبت آية دعبس' is kept as the first paragraph",
-    ("youm7-2024-05-20", "noise[4]"): "the byline 'كتبت آية دعبس' is in the body",
-}
+#: (page, check) -> why it fails today. Empty since the one-pass index and the content-based
+#: detectors landed (youm7's body past the video player, كتبت bylines; assabah's RDFa/فيفري date).
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _clean(text: str | None) -> str:

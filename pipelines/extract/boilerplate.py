@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from . import dates
-from .blocks import Block
+from .index import DATEISH, Block
 from .text import clean
 
 #: Exact lines (after ``clean``) printed by Al-Modon chrome.
@@ -43,6 +43,13 @@ SITE_PREFIXES = (
     "©",
     "اشترك معنا في نشرة المدن",
     "اشترك في نشرة",
+    "اشترك في نشرتنا",
+    "اشترك في النشرة",
+    "اشترك الآن",
+    "سجل في نشرتنا",
+    "سجّل في نشرتنا",
+    "Subscribe to",
+    "Sign up for",
     "اقرأ أيضاً",
     "اقرأ أيضا",
     "إقرأ أيضاً",
@@ -55,10 +62,41 @@ _SHARE_WORDS = frozenset(
     ["شارك", "مشاركة", "فيسبوك", "فايسبوك", "تويتر", "إكس", "واتساب", "واتس", "تلغرام", "لينكدإن", "انستغرام", "طباعة", "البريد", "نسخ", "الرابط", "facebook", "twitter", "whatsapp", "telegram", "linkedin", "email", "print", "x", "increase", "decrease"]
 )
 UPDATE_LINE = re.compile(r"آخر\s*تحديث")
+#: Headings of boxes that point elsewhere (read also, suggested stories, related, most read).
+_BOX_HEADING = re.compile(
+    r"^(?:اقرأ|إقرأ|اقرا)\s*(?:أيضاً|أيضا|ايضاً|ايضا|المزيد)|^قد\s+يعجبك|^(?:قصص|مقالات|أخبار|اخبار)\s+(?:مقترحة|ذات\s+صلة|متعلقة)"
+    r"|^(?:موضوعات|مواضيع)\s+(?:متعلقة|ذات\s+صلة)|^الأكثر\s+(?:قراءة|مشاهدة)|^ذات\s+صلة|^شاهد\s+أيضا|^(?:read|see)\s+(?:also|more)"
+    r"|^(?:you\s+may\s+also\s+like|related|lire\s+aussi|à\s+lire\s+aussi)",
+    re.IGNORECASE,
+)
+#: Labels a screen reader reads before a byline or caption (visually hidden), by what they label.
+_HIDDEN_LABELS = (
+    (re.compile(r"^(?:author|الكاتب|الكاتبة)\s*[,،]$", re.IGNORECASE), "author"),
+    (re.compile(r"^(?:role|الدور|المنصب)\s*[,،]$", re.IGNORECASE), "role"),
+    (re.compile(r"^(?:image\s+source|مصدر\s+الصورة|صدر\s+الصورة)\s*[,،]$", re.IGNORECASE), "credit"),
+    (re.compile(r"^(?:image\s+caption|caption|التعليق\s+على\s+الصورة|تعليق\s+الصورة)\s*[,،]$", re.IGNORECASE), "caption"),
+)
+_BYLINE_LINE = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تحرير)(?=\s|[:：\-–—])")
+
+
+def is_box_heading(text: str) -> bool:
+    return len(text) <= 40 and bool(_BOX_HEADING.match(text))
+
+
+def is_hidden_label(text: str) -> str | None:
+    """What a screen-reader label labels (``Author,`` → author), or None."""
+    if len(text) > 25:
+        return None
+    for pattern, kind in _HIDDEN_LABELS:
+        if pattern.match(text):
+            return kind
+    return None
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
 def is_share_line(text: str) -> bool:
+    if len(text) > 80:
+        return False
     words = text.replace("|", " ").split()
     return bool(words) and all(w in _SHARE_WORDS for w in words)
 
@@ -69,6 +107,8 @@ def is_date_line(text: str) -> bool:
         return False
     if UPDATE_LINE.search(text):
         return True
+    if not DATEISH.search(text):  # no digit, no relative word: no date (skip the full parser)
+        return False
     found = dates.find_dates(text)
     if not found:
         return False
@@ -88,7 +128,15 @@ def is_date_line(text: str) -> bool:
 def is_boilerplate(text: str) -> bool:
     if text in SITE_LINES or is_share_line(text):
         return True
-    return any(text.startswith(p) for p in SITE_PREFIXES)
+    return text.startswith(SITE_PREFIXES)
+
+
+def _is_label_line(text: str) -> bool:
+    """``Author, name`` / ``Role, …``: a byline printed with its screen-reader label."""
+    cut = text.find(",", 0, 26)
+    if cut < 0:
+        cut = text.find("،", 0, 26)
+    return cut > 0 and is_hidden_label(text[: cut + 1]) in {"author", "role"}
 
 
 def body_paragraphs(
@@ -115,6 +163,9 @@ def body_paragraphs(
             or is_boilerplate(text)
             or (block.link_density > 0.5 and len(text) < 200)
             or is_date_line(text)
+            or (len(text) <= 60 and _BYLINE_LINE.match(text))
+            or is_box_heading(text)
+            or _is_label_line(text)
         ):
             continue
         out.append(text)

@@ -79,25 +79,30 @@ def _best_from_srcset(srcset: str) -> str | None:
     return best
 
 
+def _absolute(base: str, url: str) -> str:
+    """``urljoin`` (which returns an absolute http(s) URL unchanged: skip the work then)."""
+    return url if url.startswith(("https://", "http://")) else urljoin(base, url)
+
+
 def image_url(img: etree._Element, base: str) -> str | None:
     """The real image of an ``<img>``: lazy-loading attributes first, then the largest ``srcset``
     candidate, then ``src`` (unless it is a placeholder); absolute against ``base``."""
     for attr in _LAZY_SRCSETS:
         url = _best_from_srcset((img.get(attr) or "").strip())
         if url:
-            return urljoin(base, url)
+            return _absolute(base, url)
     for attr in _LAZY_ATTRS:
         value = (img.get(attr) or "").strip()
         if value and not _PLACEHOLDER.search(value):
-            return urljoin(base, value)
+            return _absolute(base, value)
     srcset = (img.get("srcset") or "").strip()
     if srcset:
         url = _best_from_srcset(srcset)
         if url:
-            return urljoin(base, url)
+            return _absolute(base, url)
     src = (img.get("src") or "").strip()
     if src and not _PLACEHOLDER.search(src):
-        return urljoin(base, src)
+        return _absolute(base, src)
     return None
 
 

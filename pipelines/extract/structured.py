@@ -6,10 +6,12 @@ Each function returns the candidates it found; ``extract.py`` merges layers and 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import urljoin
 
 from . import dates
 from .article import Image
+from .media import _absolute
 from .page import Page
 from .text import clean
 
@@ -18,6 +20,16 @@ _SITE = r"(?:المدن|almodon(?:\.com)?|al-modon)"
 _SUFFIX = re.compile(rf"\s*[|\-–—:]\s*{_SITE}\s*$", re.IGNORECASE)
 _PREFIX = re.compile(rf"^\s*{_SITE}\s*[|\-–—:]\s*", re.IGNORECASE)
 _SITE_ONLY = re.compile(rf"^\s*{_SITE}\s*$", re.IGNORECASE)
+
+
+def _iso(page: Page, value: str, source: str):
+    """``dates.parse_iso`` once per page and value: JSON-LD and meta usually print the same
+    instant; the second layer gets the same reading under its own source."""
+    memo = page.memo.setdefault("iso", {})
+    if value not in memo:
+        memo[value] = dates.parse_iso(value, source=source)
+    ts = memo[value]
+    return ts if ts is None or ts.source == source else replace(ts, source=source)
 
 
 def strip_site_name(title: str | None) -> str | None:
@@ -68,9 +80,9 @@ def _images(value, base: str) -> list[Image]:
         if not isinstance(url, str) or not url.strip():
             return []
         caption = clean(value.get("caption") or "") or None
-        return [Image(url=urljoin(base, url.strip()), caption=caption, caption_raw=caption)]
+        return [Image(url=_absolute(base, url.strip()), caption=caption, caption_raw=caption)]
     if isinstance(value, str) and value.strip():
-        return [Image(url=urljoin(base, value.strip()))]
+        return [Image(url=_absolute(base, value.strip()))]
     return []
 
 
@@ -89,7 +101,7 @@ def from_jsonld(page: Page) -> dict:
     for key, field in (("datePublished", "published"), ("dateModified", "modified")):
         value = obj.get(key)
         if isinstance(value, str):
-            ts = dates.parse_iso(value, source="jsonld")
+            ts = _iso(page, value, "jsonld")
             if ts:
                 out[field] = ts
     section = _strings(obj.get("articleSection"))
@@ -107,8 +119,32 @@ def from_jsonld(page: Page) -> dict:
     return out
 
 
-def from_meta(page: Page) -> dict:
-    """Candidates from OpenGraph, ``article:*`` and common ``name=`` meta tags."""
+#: RDFa / microdata properties of an element (not a <meta>) that carry the publication date.
+_RDFA_DATES = ("dc:date", "dc:created", "dcterms:created", "article:published_time", "schema:datePublished")
+
+
+def _rdfa_date(page: Page):
+    """``<span property="dc:date" content="2019-02-08T00:00:00+01:00">`` (Drupal) or
+    ``itemprop="datePublished"`` with ``content``/``datetime``: a midnight stamp is a day."""
+    idx = page.index
+    found = [el for key in _RDFA_DATES for el in idx.by_property.get(key, [])]
+    found += idx.by_itemprop.get("datePublished", [])
+    for el in found:
+        if el.tag == "meta" or idx.flags[el] & {"related", "sidebar", "comments", "nav", "footer"}:
+            continue
+        value = (el.get("content") or el.get("datetime") or "").strip()
+        if re.match(r"^\d{4}-\d{2}-\d{2}T00:00(?::00)?(?:[+-]\d{2}:?\d{2}|Z)?$", value):
+            value = value[:10]
+        ts = dates.parse_iso(value, source="meta") if value else None
+        if ts:
+            return ts
+    return None
+
+
+def from_meta(page: Page, known: frozenset[str] = frozenset()) -> dict:
+    """Candidates from OpenGraph, ``article:*`` and common ``name=`` meta tags. Times already
+    given by JSON-LD (``known``) are not read again: both come from the same CMS field, and
+    reading an ISO time is the costliest step of this layer."""
     out: dict = {}
     headline = strip_site_name(page.meta_first("og:title", "twitter:title", "title", "dc.title"))
     if headline:
@@ -117,10 +153,16 @@ def from_meta(page: Page) -> dict:
         (("article:published_time", "datepublished", "pubdate", "dc.date"), "published"),
         (("article:modified_time", "og:updated_time", "datemodified"), "modified"),
     ):
+        if field in known:
+            continue
         value = page.meta_first(*keys)
-        ts = dates.parse_iso(value, source="meta") if value else None
+        ts = _iso(page, value, "meta") if value else None
         if ts:
             out[field] = ts
+    if "published" not in out and "published" not in known:
+        ts = _rdfa_date(page)
+        if ts:
+            out["published"] = ts
     authors = [a for v in page.meta.get("article:author", []) + page.meta.get("author", []) for a in _names(v)]
     if authors:
         out["authors"] = list(dict.fromkeys(authors))

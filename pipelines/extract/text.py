@@ -9,23 +9,29 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from w3lib.encoding import html_to_unicode, http_content_type_encoding
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
-_WS = re.compile(r"\s+")
-_NEEDS_TIDY = re.compile(r"\s\s|[^\S ]|^\s|\s$|[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 # Invisible marks that only steer rendering; they never carry meaning in a news text.
 _INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean(text: str | None) -> str:
-    """NFC, invisible direction marks removed, runs of white space folded to one space, trimmed."""
+    """NFC, invisible direction marks removed, runs of white space (``str.split``'s, NO-BREAK
+    SPACE included) folded to one space, trimmed."""
     if not text:
         return ""
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
-    if _NEEDS_TIDY.search(text) is None:  # the common case: already tidy
-        return text
-    return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def _sniff(body: bytes) -> str | None:
@@ -40,12 +46,66 @@ def _sniff(body: bytes) -> str | None:
     return "utf-8"
 
 
+#: A page read under its declared charset may hold this many invalid byte sequences and still be
+#: that charset (a stray byte in a UTF-8 page); more means the declaration is wrong.
+FEW_INVALID = 8
+
+
+def _decode(body: bytes, encoding: str) -> tuple[str | None, int | None]:
+    """(text, 0) when ``body`` is valid ``encoding``; (text with U+FFFD, invalid sequences)
+    when not; (None, None) for an unknown codec."""
+    try:
+        return body.decode(encoding), 0
+    except LookupError:
+        return None, None
+    except UnicodeDecodeError:
+        text = body.decode(encoding, "replace")
+        return text, text.count("\ufffd") - body.decode(encoding, "ignore").count("\ufffd")
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode a page: BOM, then the HTTP ``Content-Type`` charset, then ``<meta charset>``,
-    then detection (UTF-8 if valid, else windows-1256). Returns ``(encoding, text)``."""
-    if http_content_type_encoding(content_type) == "cp1252":
-        # iso-8859-1 / latin1 / us-ascii / windows-1252 (w3lib maps them all to cp1252) is a
-        # server default, never the charset of an Arabic page: let the BOM, <meta> or detection speak
-        content_type = None
-    encoding, text = html_to_unicode(content_type, body, default_encoding="utf-8", auto_detect_fun=_sniff)
+    """Decode a page. Returns ``(encoding, text)``; see :func:`decode_with_witnesses`."""
+    encoding, text, _ = decode_with_witnesses(body, content_type)
     return encoding, text
+
+
+def decode_with_witnesses(body: bytes, content_type: str | None = None) -> tuple[str, str, list[dict]]:
+    """Decode a page from its witnesses, surest first: the BOM, the HTTP ``Content-Type``
+    charset, ``<meta charset>``, detection (UTF-8 if valid, else windows-1256).
+
+    A witness whose charset does not decode the bytes (more than ``FEW_INVALID`` invalid
+    sequences) is passed over for the next one, and the record says so; a page with a few
+    invalid bytes keeps its charset, with replacement characters, and a note
+    ``{"field": "encoding", "reason": "invalid_bytes", …}``. iso-8859-1 / windows-1252 (a server
+    default, never an Arabic page's charset) is not a witness.
+    """
+    notes: list[dict] = []
+    bom, _ = read_bom(body)
+    if bom:
+        encoding, text = html_to_unicode(content_type, body)
+        return encoding, text, notes
+    def declared() -> str | None:
+        if b"charset" not in body[:4096].lower():
+            return None
+        return resolve_encoding(html_body_declared_encoding(body) or "")
+
+    for source, witness in (("header", lambda: http_content_type_encoding(content_type)), ("meta", declared)):
+        enc = witness()
+        if not enc or enc == "cp1252":
+            continue
+        text, bad = _decode(body, enc)
+        if bad is None:
+            continue
+        if bad == 0:
+            return enc, text, notes
+        if bad <= FEW_INVALID and bad * 200 < len(body):
+            notes.append({"field": "encoding", "reason": "invalid_bytes", "encoding": enc, "count": bad})
+            return enc, text, notes
+        notes.append({"field": "encoding", "reason": "declared_charset_wrong", "declared": enc, "by": source})
+    text, bad = _decode(body, "utf-8")
+    if bad == 0:
+        return "utf-8", text, notes
+    if bad <= FEW_INVALID and bad * 200 < len(body):
+        notes.append({"field": "encoding", "reason": "invalid_bytes", "encoding": "utf-8", "count": bad})
+        return "utf-8", text, notes
+    return "cp1256", body.decode("cp1256", errors="replace"), notes

@@ -321,8 +321,24 @@ def _site_url(segs: list[str], query: str = "") -> str:
         for k, v in parse_qsl(query, keep_blank_values=True)
         if not _TRACKING_PARAM_RE.fullmatch(k)
     ]
+    if not pairs and not _ASCII_ESCAPE.search(path) and _utf8(segs):
+        # canonicalize_url would return it unchanged (no query, only %XX of UTF-8 bytes >= 0x80:
+        # tests/test_urls_fast_path.py); it is most of the cost of classifying a page
+        return CANONICAL_BASE + path
     url = CANONICAL_BASE + path + ("?" + urlencode(pairs) if pairs else "")
     return canonicalize_url(url)
+
+
+#: A percent-escape of an ASCII byte, which canonicalize_url may write differently.
+_ASCII_ESCAPE = re.compile(r"%[0-7][0-9A-Fa-f]")
+
+
+def _utf8(segs: list[str]) -> bool:
+    try:
+        "".join(segs).encode("utf-8")
+    except UnicodeEncodeError:  # surrogate-escaped bytes that were not UTF-8
+        return False
+    return True
 
 
 def _is_section(name: str) -> bool:

@@ -5,4 +5,4 @@ entry, a fixed detector). A reparse by a newer extractor is then recorded as a r
 (``article_versions.reextraction = 1``), not as a change the site made (see docs/versions.md).
 """
 
-EXTRACTOR_VERSION = "2026.11.30"
+EXTRACTOR_VERSION = "2026.11.30.1"  # .1: the one-pass index, the profile as data, content-based detectors
