@@ -376,20 +376,6 @@ def test_a_full_disk_for_the_warc_archive_is_one_line(files, tmp_path, monkeypat
     assert run[0] == "failed"
 
 
-def test_a_full_disk_during_a_crawl_stops_it_with_one_line(tmp_path, replica, monkeypatch):
-    db = tmp_path / "crawl.db"
-    Store(db).close()
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")])))
-    result = run_crawl(replica.base_url, db, settings={
-        "LOG_LEVEL": "WARNING", "SPIDER_MIDDLEWARES": json.dumps({"hostile_helpers.FillTheDisk": 10})})
-    assert result.returncode == 1, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    ours = [line for line in result.stderr.splitlines() if line.startswith("almodon:")]
-    assert ours == [(f"almodon: no space left on device (writing {db}): free some space and run it "
-                     "again (nothing stored was lost)")], result.stderr[-3000:]
-    assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
-
-
 # -- read-only copies ----------------------------------------------------------------------------
 def _drop_capabilities() -> None:
     """In the child, before exec: empty the capability bounding set, so that root runs the
