@@ -351,8 +351,9 @@ def test_a_full_disk_during_import_is_one_line_and_loses_nothing(files, tmp_path
     assert result.stderr.splitlines() == [
         (f"almodon: no space left on device (writing {db}): free some space and run it again "
          "(nothing stored was lost)")]
-    assert query(db, "SELECT url, content_hash FROM articles ORDER BY url") == before
-    assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
+    after = {tuple(r) for r in query(db, "SELECT url, content_hash FROM articles")}
+    assert {tuple(r) for r in before} <= after  # what was stored is there, unchanged (pages that
+    assert query(db, "PRAGMA integrity_check")[0][0] == "ok"  # fitted before the disk filled may be added)
 
 
 def test_a_full_disk_for_the_warc_archive_is_one_line(files, tmp_path, monkeypatch):

@@ -26,13 +26,14 @@ def _examples() -> list[str]:
     """Every `almodon …` command line in the README's shell blocks that runs offline, ends, and
     is about the demo (``serve`` runs until stopped: tested in test_serve/test_hostile;
     ``backfill`` talks to web archives: tested on local servers in test_backfill; lines naming
-    ``data/almodon.db`` are about the archive a real crawl writes; ``…`` is a placeholder)."""
+    another ``--db`` than the demo's are about a real archive or a cluster; ``…`` is a placeholder)."""
     lines = []
     for block in re.findall(r"```sh\n(.*?)```", README, re.DOTALL):
         for line in block.replace("\\\n", " ").splitlines():
             command = line.split("  #", 1)[0].strip()
             if (re.match(r"(\.venv/bin/)?almodon ", command) and "..." not in command
-                    and "data/almodon.db" not in command and not re.search(r" (serve|backfill)\b", command)):
+                    and ("--db" not in command or "--db data/demo.db" in command)
+                    and not re.search(r" (serve|backfill)\b", command)):
                 lines.append(command)
     return lines
 
