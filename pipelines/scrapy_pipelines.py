@@ -35,7 +35,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapers import signals
 from scrapers.items import RawPage
 
-from . import records, recover
+from . import exits, records, recover
 from .archive import WarcWriter
 from .scope import SETTING as SCOPE_SETTING
 from .scope import Scope
@@ -82,6 +82,7 @@ class RunLedger:
         self.failed: Counter[str] = Counter()
         self.blocked = 0
         self.pending_aliases: list[records.Alias] = []
+        self.fatal: str | None = None  # the one line of an error that stopped the run
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -107,7 +108,9 @@ class RunLedger:
         logger.info("Run %s writing to %s (%d extraction workers)", self.run_id, self.db_path, self.workers)
         try:
             self.recover()
-        except Exception:  # Scrapy would only log it: the run must say it failed
+        except Exception as exc:  # Scrapy would only log it: the run must say it failed
+            if self.stop(exc):
+                return
             logger.exception("Run %s could not finish what an interrupted run archived", self.run_id)
             self.crawler.stats.inc_value("almodon/recovery_errors")
 
@@ -138,7 +141,24 @@ class RunLedger:
         else:
             self.page_skipped(page.url, "extract_error", payload, page.status, kind="failed")
 
+    def stop(self, exc: BaseException) -> bool:
+        """A full disk (the WARC file here, the database in the writer) or a damaged database:
+        close the spider once, keep the line for ``scrapy crawl`` (``almodon/fatal``, the
+        import's wording from ``exits``); ``False`` for any other error."""
+        described = exits.describe(exc, str(self.db_path)) if exits.is_fatal(exc) else None
+        if described is None:
+            return False
+        if self.fatal is None:
+            self.fatal = described[1]
+            self.crawler.stats.set_value("almodon/fatal", self.fatal)
+            logger.error("Run %s stopped: %s", self.run_id, self.fatal)
+            reason = "disk_full" if self.fatal.startswith("no space left") else "fatal_error"
+            self.crawler.engine.close_spider(self.crawler.spider, reason)
+        return True
+
     def page_skipped(self, url, reason, detail="", status=None, kind="skipped") -> None:
+        if self.fatal is not None:  # the run is stopping: nothing more is written
+            return
         if kind == "blocked":
             self.blocked += 1
         (self.failed if kind in {"failed", "blocked"} else self.skipped)[reason] += 1
@@ -164,7 +184,12 @@ class RunLedger:
         if self.reader.latest_raw_hash(page.url) == sha256:
             self.crawler.stats.inc_value("almodon/archive/duplicate")
             return
-        name, offset, length = self.warc.write(page)
+        try:
+            name, offset, length = self.warc.write(page)
+        except OSError as exc:
+            if self.stop(exc):
+                raise Skip("disk_full", kind="failed") from None
+            raise
         self._watch(self.writer.submit(
             "raw", url=page.url, fetch_url=page.fetch_url, warc_file=name, offset=offset, length=length,
             fetched_at=page.fetched_at, status=page.status, content_type=page.content_type,
@@ -173,7 +198,7 @@ class RunLedger:
 
     def _watch(self, future) -> None:
         def done(f):
-            if f.exception() is not None:
+            if f.exception() is not None and not self.stop(f.exception()):
                 logger.error("the writer failed: %s", f.exception())
                 self.crawler.stats.inc_value("almodon/writer_errors")
         future.add_done_callback(done)
@@ -184,7 +209,7 @@ class RunLedger:
     def spider_closed(self, spider, reason) -> None:
         if self.writer is not None:
             # redirects to an article of this run that was never stored: not a silent loss
-            for alias in self.pending_aliases:
+            for alias in [] if self.fatal else self.pending_aliases:
                 if not self.writer.run("add_aliases", alias.url, alias.aliases):
                     for url in dict.fromkeys(alias.aliases):
                         self.page_skipped(url, "redirect_unresolved", f"-> {alias.url}", None)
@@ -225,8 +250,17 @@ class RunLedger:
             self.reader.close()
             self.reader = None
         if self.writer is not None:
-            self.writer.run("finish_run", self.run_id, counts, status=status, exit_code=code,
-                            finish_reason=reason)
+            try:
+                self.writer.run("finish_run", self.run_id, counts, status=status, exit_code=code,
+                                finish_reason=reason)
+            except Exception as exc:
+                if not self.stop(exc):
+                    raise
+                try:  # the counts did not fit: the status alone (an update in place)
+                    self.writer.run("finish_run", self.run_id, {}, status=status, exit_code=code,
+                                    finish_reason=reason)
+                except Exception:  # noqa: BLE001 - the next run marks this one interrupted
+                    pass
             self.writer.close()
             self.writer = None
         logger.info("Run %s %s: %s", self.run_id, status, {k: v for k, v in counts.items() if v})
@@ -309,5 +343,8 @@ class StorePipeline(_Step):
             elif isinstance(item, records.Alias):
                 ledger.pending_aliases.append(item)  # its article may still be in flight
         except (sqlite3.Error, OSError) as exc:
+            if ledger.stop(exc):
+                raise Skip("disk_full" if ledger.fatal.startswith("no space") else "fatal_error",
+                           kind="failed") from None
             raise Skip("store_error", f"{type(exc).__name__}: {exc}", kind="failed") from None
         return item

@@ -30,12 +30,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, query, run_crawl
+from golden import goldens
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import archive
 from pipelines.cli import main
 from pipelines.lock import db_lock
 from pipelines.store import Store
+from scrapers import settings
 
 ALMODON = str(Path(sys.executable).parent / "almodon")
 SEED = ROOT / "tests" / "fixtures" / "almodon" / "seed-2024-04-26.html"
@@ -375,6 +377,28 @@ def test_a_full_disk_for_the_warc_archive_is_one_line(files, tmp_path, monkeypat
          "run it again (nothing stored was lost)")]
     (run,) = query(db, "SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1")
     assert run[0] == "failed"
+
+
+def test_a_full_disk_during_a_crawl_stops_it_with_one_line_and_loses_nothing(tmp_path, replica, crawl):
+    db = tmp_path / "crawl.db"
+    one = next(g for g in goldens("almodon") if g.is_article and g.fixture.get("in_replica", True))
+    first = crawl(replica.base_url, db, args={"url": one.url})  # one article stored
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = query(db, "SELECT url, content_hash FROM articles ORDER BY url")
+    assert len(before) == 1
+    # the whole replica, the writer process's database full from its run row on (tests/full_disk.py)
+    result = crawl(replica.base_url, db, settings={
+        "ALMODON_EXTRACT_WORKERS": 1, "EXTENSIONS": json.dumps({"tests.full_disk.FillTheDisk": 0, **settings.EXTENSIONS})})
+    assert result.returncode == 1, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("almodon:")]
+    assert lines == [(f"almodon: no space left on device (writing {db}): free some space and run it "
+                      "again (nothing stored was lost)")]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    (run,) = query(db, "SELECT status, exit_code, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT 1")
+    assert tuple(run) == ("failed", 1, "disk_full")
+    after = {tuple(r) for r in query(db, "SELECT url, content_hash FROM articles")}
+    assert {tuple(r) for r in before} <= after
+    assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
 
 
 # -- read-only copies ----------------------------------------------------------------------------
