@@ -259,8 +259,8 @@ class RunLedger:
                 try:  # the counts did not fit: the status alone (an update in place)
                     self.writer.run("finish_run", self.run_id, {}, status=status, exit_code=code,
                                     finish_reason=reason)
-                except Exception:  # noqa: BLE001 - the next run marks this one interrupted
-                    pass
+                except Exception as again:  # noqa: BLE001 - the next run marks this one interrupted
+                    logger.debug("Run %s: its row could not be finished: %s", self.run_id, again)
             self.writer.close()
             self.writer = None
         logger.info("Run %s %s: %s", self.run_id, status, {k: v for k, v in counts.items() if v})

@@ -1,11 +1,14 @@
-"""A crawl on a full disk, for tests/test_hostile.py: ``-s EXTENSIONS=…`` (this and the project's ``RunLedger``)
-makes the crawl's writer process open its store with ``PRAGMA max_page_count`` pinned to the
+"""A crawl on a full disk, for tests/test_hostile.py. ``FillTheDisk``, enabled with
+``-s EXTENSIONS=…`` (this and the project's ``RunLedger``), makes the crawl's writer process open its store with ``PRAGMA max_page_count`` pinned to the
 database's size right after the run row is written (SQLite then answers ``SQLITE_FULL`` to the
-first write that needs one page more: a full disk, with no timing involved)."""
+first write that needs one page more: a full disk, with no timing involved). ``NoSpaceForWarc``:
+``ENOSPC`` from every WARC write."""
 
 from __future__ import annotations
 
-from pipelines import workers
+import errno
+
+from pipelines import archive, workers
 
 
 def open_then_fill(db: str) -> None:
@@ -30,4 +33,16 @@ class FillTheDisk:
     @classmethod
     def from_crawler(cls, crawler):
         workers._open_store = open_then_fill  # pickled by name: the writer imports this module
+        return cls()
+
+
+class NoSpaceForWarc:
+    """The extension: every WARC write in the Scrapy process fails with ``ENOSPC``."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        def no_space(self, page):
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.dir / "almodon-x.warc.gz"))
+
+        archive.WarcWriter.write = no_space
         return cls()

@@ -401,6 +401,20 @@ def test_a_full_disk_during_a_crawl_stops_it_with_one_line_and_loses_nothing(tmp
     assert query(db, "PRAGMA integrity_check")[0][0] == "ok"
 
 
+def test_a_full_disk_for_the_warc_archive_during_a_crawl_is_one_line(tmp_path, replica, crawl):
+    db = tmp_path / "crawl.db"
+    result = crawl(replica.base_url, db, settings={
+        "EXTENSIONS": json.dumps({"tests.full_disk.NoSpaceForWarc": 0, **settings.EXTENSIONS})})
+    assert result.returncode == 1, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("almodon:")]
+    assert lines == [(f"almodon: no space left on device ({tmp_path}/warc/almodon-x.warc.gz): free some "
+                      "space and run it again (nothing stored was lost)")]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    (run,) = query(db, "SELECT status, exit_code, finish_reason FROM crawl_runs")
+    assert tuple(run) == ("failed", 1, "disk_full")
+    assert query(db, "SELECT count(*) FROM raw_pages")[0][0] == 0  # nothing indexed without its WARC record
+
+
 # -- read-only copies ----------------------------------------------------------------------------
 def _drop_capabilities() -> None:
     """In the child, before exec: empty the capability bounding set, so that root runs the
