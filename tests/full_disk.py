@@ -1,8 +1,10 @@
-"""A crawl on a full disk, for tests/test_hostile.py. ``FillTheDisk``, enabled with
-``-s EXTENSIONS=…`` (this and the project's ``RunLedger``), makes the crawl's writer process open its store with ``PRAGMA max_page_count`` pinned to the
-database's size right after the run row is written (SQLite then answers ``SQLITE_FULL`` to the
-first write that needs one page more: a full disk, with no timing involved). ``NoSpaceForWarc``:
-``ENOSPC`` from every WARC write."""
+"""A crawl on a full disk, for tests/test_hostile.py (enable with ``-s EXTENSIONS=…``, this and
+the project's ``RunLedger``).
+
+- ``FillTheDisk``: the crawl's writer process opens its store with ``PRAGMA max_page_count``
+  pinned to the database's size right after the run row is written, so SQLite answers
+  ``SQLITE_FULL`` to the first write that needs one page more (no timing involved);
+- ``NoSpaceForWarc``: every WARC write in the Scrapy process fails with ``ENOSPC``."""
 
 from __future__ import annotations
 
