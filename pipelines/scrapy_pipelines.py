@@ -31,6 +31,7 @@ from pathlib import Path
 
 from scrapy import signals as scrapy_signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from scrapers import signals
 from scrapers.items import RawPage
@@ -153,7 +154,7 @@ class RunLedger:
             self.crawler.stats.set_value("almodon/fatal", self.fatal)
             logger.error("Run %s stopped: %s", self.run_id, self.fatal)
             reason = "disk_full" if self.fatal.startswith("no space left") else "fatal_error"
-            self.crawler.engine.close_spider(self.crawler.spider, reason)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
         return True
 
     def page_skipped(self, url, reason, detail="", status=None, kind="skipped") -> None:
