@@ -77,6 +77,14 @@ _HIDDEN_CLASSES = re.compile(r"(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden
                              r"screen-reader-only|a11y-hidden|element-invisible|hidden|d-none)(?:\s|$)")
 #: A line that may hold a date: a digit, or a relative day/time word.
 DATEISH = re.compile(r"[0-9٠-٩۰-۹]|منذ|أمس|امس|البارحة|قبل")
+_DIGIT = re.compile(r"[0-9٠-٩۰-۹]")
+
+
+def is_dateish(text: str) -> bool:
+    """``DATEISH.search(text)``, twice as fast: a character class and substring tests (an
+    alternation of words makes the regex try every position)."""
+    return bool(_DIGIT.search(text)) or "منذ" in text or "قبل" in text or "البارحة" in text \
+        or ("مس" in text and ("أمس" in text or "امس" in text))
 _H = "[\u064b-\u0652]*"  # harakat between letters
 #: The label of an update line (آخر تحديث, عُدّل:, Updated, Mis à jour).
 UPDATE = re.compile(
@@ -224,7 +232,7 @@ class PageIndex:
             text = block.text
             if len(text) > 160:
                 continue
-            if DATEISH.search(text):
+            if is_dateish(text):
                 dated.append(i)
                 if UPDATE.search(text):
                     updates.append(i)
@@ -307,8 +315,7 @@ class PageIndex:
                 line[3] += n
             return n
 
-        def walk(el, inherited, block, in_link: bool, in_article: bool) -> int:
-            tag = el.tag
+        def walk(el, tag: str, inherited, block, in_link: bool, in_article: bool) -> int:
             pos = len(elements)
             elements.append(el)
             pos_of[el] = pos
@@ -408,7 +415,7 @@ class PageIndex:
                         text_len.append(0)
                         flags_of.append(flags)
                     else:
-                        total += walk(child, flags, block, in_link, in_article)
+                        total += walk(child, ctag, flags, block, in_link, in_article)
                         if buf and ctag in BLOCK_TAGS:
                             flush()
                 tail = child.tail
@@ -425,7 +432,7 @@ class PageIndex:
             return total
 
         start = next((child for child in root if child.tag == "body"), root)
-        walk(start, _EMPTY, start, False, False)
+        walk(start, start.tag, _EMPTY, start, False, False)
         flush()
         walk = add = flush = None  # noqa: F811 - break the closures' reference cycle
         self._block_pos = [b.pos for b in blocks]
