@@ -36,6 +36,16 @@ IMG_TAGS = ("img", "amp-img")
 _MIN_BLOCK = 25
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 _ICON = re.compile(r"logo|icon|avatar|sprite|arrow|/ads?/", re.IGNORECASE)
+_ICON_WORDS = ("logo", "icon", "avatar", "sprite", "arrow", "/ad/", "/ads/")
+
+
+def _icon(src: str) -> bool:
+    """``_ICON.search(src)``: substring tests on an ASCII address (the case-insensitive
+    alternation tries every position of a long URL)."""
+    if not src.isascii():
+        return bool(_ICON.search(src))
+    low = src.lower()
+    return any(word in low for word in _ICON_WORDS)
 _TAG_HREF = re.compile(r"/(?:tag|tags|keyword|keywords|topics?)/", re.IGNORECASE)
 _AUTHOR_HREF = re.compile(r"/(?:author|authors|writer|writers|kottab|columnist)s?/", re.IGNORECASE)
 _DATEISH = DATEISH
@@ -640,7 +650,7 @@ def images(page: Page, region: etree._Element, skip: frozenset[str] = IMAGE_SKIP
                 continue
             if _too_small(img) or _is_teaser(page, img):
                 continue
-            if _ICON.search(img.get("src") or "") and not img.get("data-src"):
+            if _icon(img.get("src") or "") and not img.get("data-src"):
                 continue
             printed, credit = caption_for(page, img)
             image = make_image(img, page.url, printed)

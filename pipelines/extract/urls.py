@@ -336,11 +336,14 @@ _QUOTED_BYTE = [chr(b) if chr(b) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
                 else f"%{b:02X}" for b in range(256)]
 
 
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_\-.~!$&'()*+,=:@]*")
+
+
 def _quote_segment(seg: str) -> str:
     """``urllib.parse.quote(seg, safe=_SEGMENT_SAFE, errors="surrogateescape")``, by a table
     (quote calls a Python function per byte; a slug of Arabic words is a hundred bytes)."""
     if seg.isascii():
-        return quote(seg, safe=_SEGMENT_SAFE)
+        return seg if _SAFE_SEGMENT.fullmatch(seg) else quote(seg, safe=_SEGMENT_SAFE)
     return "".join(map(_QUOTED_BYTE.__getitem__, seg.encode("utf-8", "surrogateescape")))
 
 
