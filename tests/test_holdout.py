@@ -21,15 +21,16 @@ from scoring import score, score_page, table
 CASES = goldens(HOLDOUT)
 
 #: {field: (exact, missing, wrong)} over the 12 holdout pages (main @ abf856e: 82/108; the
-#: one-pass extractor, branch extract2 @ 691cb77 before any holdout fix: 93/108).
+#: one-pass extractor, branch extract2 @ 691cb77 before any holdout fix: 93/108; raised as the
+#: generic layer was fixed, see the README).
 PINNED = {
     "url": (12, 0, 0),
     "headline": (12, 0, 0),
-    "authors": (4, 5, 3),
+    "authors": (9, 0, 3),
     "published_date": (12, 0, 0),
     "published_at": (11, 0, 1),
-    "modified_at": (11, 1, 0),
-    "paragraphs": (9, 0, 3),
+    "modified_at": (12, 0, 0),
+    "paragraphs": (10, 0, 2),
     "images": (10, 0, 2),
     "tags": (12, 0, 0),
 }
@@ -51,18 +52,11 @@ _YE = "holdout/ye-2023-09-05-interview-qa-promo"
 KNOWN_FAILURES = {
     (_EG, "images"): "the amp-iframe placeholder poster (Thumb/88123.jpg) taken as a third image",
     (_OP, "authors"): "<meta name=author> 'الرصيف' (the outlet) taken; the box at the foot not read",
-    (_LIVE, "authors"): "'تغطية: نادين خوري وربيع زين' not read: no author",
     (_LIVE, "published_at"): "the 'آخر تحديث: 13:40' time (10:40Z) taken as published; 'بدأت التغطية … 08:00' not read",
     (_LIVE, "paragraphs"): "each update's time stamp (13:40, 11:55, …) kept as a paragraph",
-    (_AI, "authors"): "the bare author link (/writers/…) not read: no author",
-    (_OM, "authors"): "'عدسة: خالد البلوشي' not read: no author",
     (_OM, "images"): "the 150px thumbnail strip adds four more images",
     (_QA, "authors"): "JSON-LD's Latin 'Salma Al-Kuwari' wins over the printed 'سلمى الكواري'",
     (_SA, "authors"): "'المدينة المنورة - فهد العتيبي' kept whole: the place is not split off",
-    (_SY, "authors"): "'تقرير: رنا الحلبي' not read: no author",
-    (_SY, "modified_at"): "the 'آخر تعديل:' update label is not known",
-    (_SY, "paragraphs"): "the 'آخر تعديل: … بتوقيت دمشق' line and the <div> run before the body kept as paragraphs",
-    (_YE, "authors"): "'حوار: ماجد الشرعبي' not read: no author",
     (_YE, "paragraphs"): "the Telegram promo line '📢 تابعوا … على تيليغرام' kept as a paragraph",
 }
 

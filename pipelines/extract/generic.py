@@ -280,10 +280,10 @@ def url_day(page: Page) -> str | None:
 
 # -- bylines -----------------------------------------------------------------------------------
 _BYLINE_PREFIX = re.compile(
-    r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|الكاتب|عن\s+الكاتب|by|par|author)\b\s*[:：\-–—,،]?\s*",
+    r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|تغطية|حوار|عدسة|الكاتب|عن\s+الكاتب|by|par|author)\b\s*[:：\-–—,،]?\s*",
     re.IGNORECASE,
 )
-_BYLINE_PREFIX_AR = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير)(?=\s|[:：\-–—])\s*[:：\-–—]?\s*")
+_BYLINE_PREFIX_AR = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|تغطية|حوار|عدسة)(?=\s|[:：\-–—])\s*[:：\-–—]?\s*")
 _NAME_END = re.compile(r"\s*(?:[|/\d(·•]|نشر|تاريخ|منذ|published|publié|\s-\s).*$", re.IGNORECASE)
 _AUTHOR_SKIP = NAV_KINDS - {"header"}
 
@@ -353,7 +353,7 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
         if not idx.contains(scope, a) or not idx.flags[a].isdisjoint(_AUTHOR_SKIP):
             continue
         href = a.get("href") or ""
-        if _AUTHOR_HREF.search(href) and urls.classify(urljoin(page.url, href)).kind in {"author", "other", "external"}:
+        if _AUTHOR_HREF.search(href) and _author_page(page, href):
             names += split_names(idx.text(a, 80))
     if names:
         return _dedupe(names)
@@ -363,6 +363,14 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
         if names:
             return _dedupe(names)
     return []
+
+
+def _author_page(page: Page, href: str) -> bool:
+    """A link to a writer's page: on this site, or on the page's own host (another outlet)."""
+    target = urljoin(page.url, href)
+    kind = urls.classify(target).kind
+    return kind in {"author", "other", "external"} or (
+        kind == "offsite" and urlsplit(target).hostname == urlsplit(page.url).hostname)
 
 
 def _author_elements(idx: PageIndex, scope: etree._Element) -> list[etree._Element]:
@@ -402,6 +410,9 @@ def main_container(page: Page, skip: frozenset[str] = BODY_SKIP) -> etree._Eleme
     return _widen(page, best, scores)
 
 
+_RUN = 100
+
+
 def _widen(page: Page, best: etree._Element, scores: dict) -> etree._Element:
     """A body split by injected widgets into sibling runs (``<div><p>…</div><div player/>
     <div><p>…</div>``) is held by their parent: take it when its siblings carry text too."""
@@ -409,7 +420,9 @@ def _widen(page: Page, best: etree._Element, scores: dict) -> etree._Element:
     if parent is None or parent.tag in {"body", "html"}:
         return best
     own = scores.get(best, 0)
-    siblings = sum(scores.get(s, 0) for s in parent if s is not best)
+    # a run of the body holds a paragraph's worth of text; a date line or a byline beside the
+    # body (scored alone, under _RUN) is not a run
+    siblings = sum(score for s in parent if s is not best and (score := scores.get(s, 0)) >= _RUN)
     return parent if siblings >= own * 0.5 else best
 
 

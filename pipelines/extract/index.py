@@ -88,10 +88,10 @@ def is_dateish(text: str) -> bool:
 _H = "[\u064b-\u0652]*"  # harakat between letters
 #: The label of an update line (آخر تحديث, عُدّل:, Updated, Mis à jour).
 UPDATE = re.compile(
-    rf"آخر\s*تحديث|تم\s*التحديث|(?<![\u0621-\u064a])ع{_H}د{_H}ل{_H}(?:\s+في)?\s*[:：]|\bupdated?\b|mis\s+à\s+jour|modifié",
+    rf"[آا]خر\s*(?:تحديث|تعديل)|تم\s*التحديث|(?<![\u0621-\u064a])ع{_H}د{_H}ل{_H}(?:\s+في)?\s*[:：]|\bupdated?\b|mis\s+à\s+jour|modifié",
     re.IGNORECASE)
 #: A line that starts like a byline or its label (كتب, كتبت, بقلم, إعداد, By, Author,, الكاتب).
-BYLINE = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|الكاتب|الكاتبة|عن\s+الكاتب|by|par|author)\b",
+BYLINE = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|تغطية|حوار|عدسة|الكاتب|الكاتبة|عن\s+الكاتب|by|par|author)\b",
                     re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
