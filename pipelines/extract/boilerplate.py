@@ -125,10 +125,23 @@ def is_date_line(text: str) -> bool:
     return len(_LETTERS.findall(rest)) <= 3
 
 
+#: "Follow us / join our channel on Telegram": a call to follow the outlet elsewhere (after any
+#: leading emoji), naming a platform or a channel.
+_FOLLOW = re.compile(r"^[^\w]*(?:تابعوا|تابعونا|انضموا|اشتركوا|follow\s+us|join\s+our)\s", re.IGNORECASE)
+_PLATFORM = re.compile(r"تيليغرام|تيلغرام|تليغرام|تلغرام|تلجرام|تيليجرام|واتساب|واتس\s*آب|فيسبوك|فايسبوك|تويتر|يوتيوب|"
+                       r"إنستغرام|انستغرام|انستجرام|تيك\s*توك|قناتنا|قناة|telegram|whatsapp|facebook|twitter|youtube|"
+                       r"instagram|tiktok|channel", re.IGNORECASE)
+
+
+def is_follow_promo(text: str) -> bool:
+    """A short line asking the reader to follow the outlet on a platform or channel."""
+    return len(text) <= 150 and bool(_FOLLOW.match(text)) and bool(_PLATFORM.search(text))
+
+
 def is_boilerplate(text: str) -> bool:
     if text in SITE_LINES or is_share_line(text):
         return True
-    return text.startswith(SITE_PREFIXES)
+    return text.startswith(SITE_PREFIXES) or is_follow_promo(text)
 
 
 def _is_label_line(text: str) -> bool:

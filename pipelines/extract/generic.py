@@ -354,7 +354,9 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
             continue
         href = a.get("href") or ""
         if _AUTHOR_HREF.search(href) and _author_page(page, href):
-            names += split_names(idx.text(a, 80))
+            text = idx.text(a, 80)
+            if not _LINK_LABEL.search(text):  # 'كل مقالات الكاتب' links to the writer, names nobody
+                names += split_names(text)
     if names:
         return _dedupe(names)
     for kind_el in _author_elements(idx, scope):
@@ -363,6 +365,9 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
         if names:
             return _dedupe(names)
     return []
+
+
+_LINK_LABEL = re.compile(r"مقالات|الكاتب|المزيد|all\s+(?:articles|posts|stories)|more\s+(?:by|from)|view\s+profile", re.IGNORECASE)
 
 
 def _author_page(page: Page, href: str) -> bool:

@@ -163,7 +163,10 @@ def from_meta(page: Page, known: frozenset[str] = frozenset()) -> dict:
         ts = _rdfa_date(page)
         if ts:
             out["published"] = ts
-    authors = [a for v in page.meta.get("article:author", []) + page.meta.get("author", []) for a in _names(v)]
+    # <meta name=author> naming the outlet itself (its og:site_name, publisher, <title> suffix)
+    # is not a person
+    authors = [a for v in page.meta.get("article:author", []) + page.meta.get("author", []) for a in _names(v)
+               if a not in page.site_names]
     if authors:
         out["authors"] = list(dict.fromkeys(authors))
     section = page.meta_first("article:section")
