@@ -132,6 +132,7 @@ def _extract(
     conflicts: list[dict] = []
     for field, order in FIELD_ORDER.items():
         _choose(field, order, layers, chosen, sources, conflicts)
+    _prefer_printed_names(layers, chosen, sources, conflicts)
     _prefer_untruncated_headline(layers, chosen, sources)
     _prefer_visible_headline(layers, chosen, sources)
     if "url" not in layers and info.url_date and chosen.get("published") \
@@ -205,6 +206,26 @@ def _disagree(field: str, kept, other) -> str | None:
 
 def _fold(text: str) -> str:
     return re.sub(r"[\W_]+", "", clean(text))
+
+
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+
+
+def _prefer_printed_names(layers: dict, chosen: dict, sources: dict, conflicts: list) -> None:
+    """Structured authors in Latin letters only (a transliteration) lose to the names the page
+    prints in Arabic letters; the structured names stay a witness (``different_names``)."""
+    kept = chosen.get("authors")
+    if not kept or sources.get("authors") not in {"jsonld", "meta"} or any(_ARABIC_LETTER.search(n) for n in kept):
+        return
+    for layer in ("profile", "fallback"):
+        printed = layers.get(layer, {}).get("authors")
+        if printed and all(_ARABIC_LETTER.search(n) for n in printed):
+            old = sources["authors"]
+            chosen["authors"], sources["authors"] = printed, layer
+            for c in conflicts:  # the witness is now the structured layer
+                if c["field"] == "authors" and c["kept"] == old and c["other"] == layer:
+                    c["kept"], c["other"] = layer, old
+            return
 
 
 def _prefer_untruncated_headline(layers: dict, chosen: dict, sources: dict) -> None:

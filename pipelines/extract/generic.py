@@ -498,7 +498,12 @@ def _visible_text(page: Page, el: etree._Element, limit: int = 300) -> str:
     text = page.index.text(el, limit, skip=_HIDDEN)
     if text and _LEADING_LABEL.match(text):
         text = _LEADING_LABEL.sub("", text)
+    if text and _SLIDE_COUNTER.match(text):  # a gallery's '1 / 4' before the caption
+        text = _SLIDE_COUNTER.sub("", text)
     return text
+
+
+_SLIDE_COUNTER = re.compile(r"^[0-9٠-٩]{1,3}\s*(?:/|من|of)\s*[0-9٠-٩]{1,3}\s+(?=\D)")
 
 
 _HIDDEN = frozenset({"code", "hidden"})
@@ -649,6 +654,18 @@ def _too_small(img: etree._Element) -> bool:
     return False
 
 
+_PLAYERS = frozenset({"amp-iframe", "amp-video", "amp-youtube", "video", "iframe"})
+_SIZE_SUFFIX = re.compile(r"[-_](?:\d{2,4}(?:x\d{2,4})?|thumb|thumbnail|small)$", re.IGNORECASE)
+
+
+def _stems(url: str) -> tuple[str, str]:
+    """(file stem, the stem without a size suffix) of an image address: ``…/festival-01-150.jpg``
+    → (``festival-01-150``, ``festival-01``)."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return stem, _SIZE_SUFFIX.sub("", stem)
+
+
 #: Chrome an article image never sits in.
 IMAGE_SKIP = NAV_KINDS | {"share", "tags", "author"}
 
@@ -659,6 +676,7 @@ def images(page: Page, region: etree._Element, skip: frozenset[str] = IMAGE_SKIP
     idx = page.index
     out: list[Image] = []
     seen: set[str] = set()
+    stems: set[str] = set()
     own = idx.flags[region]
     for tag in IMG_TAGS:
         for img in idx.tag(tag):
@@ -670,10 +688,16 @@ def images(page: Page, region: etree._Element, skip: frozenset[str] = IMAGE_SKIP
                 continue
             if _icon(img.get("src") or "") and not img.get("data-src"):
                 continue
+            if img.get("placeholder") is not None or img.getparent().tag in _PLAYERS:
+                continue  # a player's poster (AMP placeholder), not a picture of the article
             printed, credit = caption_for(page, img)
             image = make_image(img, page.url, printed)
             if image is None or image.url in seen:
                 continue
+            stem, reduced = _stems(image.url)
+            if reduced in stems:
+                continue  # a thumbnail of a picture already taken (festival-01-150.jpg)
+            stems.add(stem)
             if credit and not image.credit:
                 image.credit = credit
                 image.caption_raw = clean(f"{printed or ''} {credit}") or None

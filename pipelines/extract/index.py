@@ -60,7 +60,7 @@ WORD_KINDS = {
                      "sponsor", "sponsored", "adslot", "dfp", "pubcode"], "ads"),
     **dict.fromkeys(["promo", "widget", "notification", "cookie", "player", "vplayer"], "promo"),
     **dict.fromkeys(["tag", "tags", "keywords"], "tags"),
-    **dict.fromkeys(["author", "authors", "byline", "writer", "writeby"], "author"),
+    **dict.fromkeys(["author", "authors", "byline", "writer", "writeby", "by"], "author"),
     **dict.fromkeys(["caption", "figcaption", "credit"], "caption"),
     **dict.fromkeys(["sronly", "visuallyhidden", "screenreader", "screenreadertext", "offscreen",
                      "vh"], "hidden"),
