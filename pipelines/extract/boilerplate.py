@@ -101,11 +101,16 @@ def is_share_line(text: str) -> bool:
     return bool(words) and all(w in _SHARE_WORDS for w in words)
 
 
+#: A time of day alone (a live blog's update stamp): ``13:40``, ``9:05 م``, ``08:00 AM``.
+_TIME_ONLY = re.compile(r"[0-9٠-٩]{1,2}[:：][0-9٠-٩]{2}(?:[:：][0-9٠-٩]{2})?(?:\s*(?:ص|م|صباحاً|صباحا|مساءً|مساء|am|pm))?",
+                        re.IGNORECASE)
+
+
 def is_date_line(text: str) -> bool:
     """A short line that is only a date / time / update stamp (with a weekday, a separator)."""
     if len(text) > 60:
         return False
-    if UPDATE_LINE.search(text):
+    if UPDATE_LINE.search(text) or _TIME_ONLY.fullmatch(text):
         return True
     if not DATEISH.search(text):  # no digit, no relative word: no date (skip the full parser)
         return False

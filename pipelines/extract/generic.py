@@ -171,7 +171,8 @@ def _split_update(line: str) -> tuple[str, str | None]:
 
 
 def dates_near(page: Page, head_el: etree._Element | None, body_start: int | None,
-               url_day: str | None = None, skip: frozenset[str] = NAV_KINDS) -> tuple[Timestamp | None, Timestamp | None]:
+               url_day: str | None = None, skip: frozenset[str] = NAV_KINDS,
+               container: etree._Element | None = None) -> tuple[Timestamp | None, Timestamp | None]:
     """(published, modified) from the printed lines nearest the headline. A ``<time datetime>``
     after the headline outside chrome wins for the publication. The update line (``آخر تحديث``,
     ``Updated``) gives the modification time, on the publication's day when it prints no date;
@@ -195,7 +196,7 @@ def dates_near(page: Page, head_el: etree._Element | None, body_start: int | Non
             settled = not url_day or stamps[0].date == url_day
             if settled and updates:
                 break
-    machine = _time_element(page, head_el, skip)
+    machine = _time_element(page, head_el, skip, container)
     pub = None
     if machine is not None:
         pub = machine
@@ -251,15 +252,19 @@ def _update_stamp(page: Page, update: str, day: str | None) -> Timestamp | None:
     return next((s for s in stamps if s.precision != "day"), None)
 
 
-def _time_element(page: Page, head_el: etree._Element | None, skip: frozenset[str]) -> Timestamp | None:
+def _time_element(page: Page, head_el: etree._Element | None, skip: frozenset[str],
+                  container: etree._Element | None = None) -> Timestamp | None:
     """``<time datetime>`` of the article: the first after the headline outside chrome (else the
-    first outside chrome)."""
+    first outside chrome). A ``<time>`` inside a body container that does not hold the headline
+    stamps something in the text (a live blog's update, a dated item), not the article."""
     idx = page.index
     head_pos = idx.pos[head_el] if head_el is not None else -1
+    body = container if container is not None and head_el is not None and not idx.contains(container, head_el) \
+        else None
     first = None
     for el in idx.tag("time"):
         value = (el.get("datetime") or "").strip()
-        if not value or not idx.flags[el].isdisjoint(skip):
+        if not value or not idx.flags[el].isdisjoint(skip) or (body is not None and idx.contains(body, el)):
             continue
         stamp = dates.parse_iso(value, source="meta")
         if stamp is None:
@@ -818,7 +823,7 @@ def context(page: Page) -> dict:
         head, head_el = headline(page)
         container = main_container(page)
         start = body_start(page, container)
-        pub, mod = dates_near(page, head_el, start, url_day=url_day(page))
+        pub, mod = dates_near(page, head_el, start, url_day=url_day(page), container=container)
         ctx = page.memo["generic"] = {"headline": head, "head_el": head_el, "container": container,
                                       "start": start, "published": pub, "modified": mod}
     return ctx
