@@ -20,7 +20,7 @@ from lxml import etree
 from . import dates, urls
 from .article import Image, Video
 from .boilerplate import body_paragraphs, is_box_heading, is_hidden_label
-from .index import _H, DATEISH, UPDATE, Block, PageIndex
+from .index import _H, DATEISH, UPDATE, Block, PageIndex, find_update
 from .media import make_image, split_credit
 from .page import Page
 from .structured import is_site_name, strip_site_name
@@ -164,10 +164,10 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
 
 def _split_update(line: str) -> tuple[str, str | None]:
     """``'الأحد 3 نوفمبر 2024، آخر تحديث 10:15'`` → (the date part, the update part)."""
-    m = _UPDATE.search(line)
-    if not m:
+    start = find_update(line)
+    if start < 0:
         return line, None
-    return line[: m.start()], line[m.start():]
+    return line[:start], line[start:]
 
 
 def dates_near(page: Page, head_el: etree._Element | None, body_start: int | None,
@@ -796,12 +796,10 @@ def tags(page: Page) -> list[str]:
     labelled ``الوسوم:``."""
     idx = page.index
     found: list[str] = []
-    labelled = []
-    for block in idx.blocks:
-        if len(block.text) <= 30 and _TAG_LABEL.match(block.text):
-            labelled.append(block.element)
+    labelled = [idx.blocks[i].element for i in idx.short_lines if _TAG_LABEL.match(idx.blocks[i].text)]
+    pos, all_flags = idx.pos, idx._flags
     for a in idx.tag("a"):
-        flags = idx.flags[a]
+        flags = all_flags[pos[a]]
         href = (a.get("href") or "").lower()
         if not ("tags" in flags or ("/tag" in href or "/topic" in href or "/keyword" in href) and _TAG_HREF.search(href)
                 or labelled and any(idx.contains(box, a) for box in labelled)):

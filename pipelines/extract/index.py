@@ -90,6 +90,38 @@ _H = "[\u064b-\u0652]*"  # harakat between letters
 UPDATE = re.compile(
     rf"[آا]خر\s*(?:تحديث|تعديل)|تم\s*التحديث|(?<![\u0621-\u064a])ع{_H}د{_H}ل{_H}(?:\s+في)?\s*[:：]|\bupdated?\b|mis\s+à\s+jour|modifié",
     re.IGNORECASE)
+_UPDATE_LAST = re.compile(r"[آا]خر\s*(?:تحديث|تعديل)")
+_UPDATE_DONE = re.compile(r"تم\s*التحديث")
+_UPDATE_EDITED = re.compile(rf"ع{_H}د{_H}ل{_H}(?:\s+في)?\s*[:：]")
+_UPDATE_LATIN = re.compile(r"\bupdated?\b|mis\s+à\s+jour|modifié", re.IGNORECASE)
+
+
+def find_update(text: str) -> int:
+    """Where ``UPDATE.search(text)`` starts, or -1: each alternative with a literal first letter
+    alone, after a substring test (one case-insensitive alternation with a look-behind is tried
+    at every position of every candidate line)."""
+    starts = []
+    if "خر" in text:
+        m = _UPDATE_LAST.search(text)
+        if m:
+            starts.append(m.start())
+    if "تم" in text:
+        m = _UPDATE_DONE.search(text)
+        if m:
+            starts.append(m.start())
+    if (":" in text or "：" in text) and "ع" in text:
+        m = _UPDATE_EDITED.search(text)
+        while m and m.start() > 0 and "\u0621" <= text[m.start() - 1] <= "\u064a":
+            m = _UPDATE_EDITED.search(text, m.start() + 1)  # the look-behind: not inside a word
+        if m:
+            starts.append(m.start())
+    if "u" in text or "U" in text or "m" in text or "M" in text:
+        m = _UPDATE_LATIN.search(text)
+        if m:
+            starts.append(m.start())
+    return min(starts, default=-1)
+
+
 #: A line that starts like a byline or its label (كتب, كتبت, بقلم, إعداد, By, Author,, الكاتب).
 BYLINE = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|تغطية|حوار|عدسة|الكاتب|الكاتبة|عن\s+الكاتب|by|par|author)\b",
                     re.IGNORECASE)
@@ -171,7 +203,7 @@ class PageIndex:
         self.text_len = _ByPos(self.pos, self._text, 0)
         self.blocks: list[Block] = []
         self.pruned: set[etree._Element] = set()  # chrome recorded but not entered
-        self._cands: tuple[list[int], list[int], list[int]] | None = None
+        self._cands: tuple[list[int], list[int], list[int], list[int]] | None = None
         self._block_pos: list[int] = []
 
     # -- lookups --------------------------------------------------------------------------
@@ -227,18 +259,28 @@ class PageIndex:
         return clean("".join(parts))
 
     def _candidates(self) -> None:
-        dated, updates, bylines = [], [], []
+        dated, updates, bylines, short = [], [], [], []
         for i, block in enumerate(self.blocks):
             text = block.text
-            if len(text) > 160:
+            n = len(text)
+            if n > 160:
                 continue
             if is_dateish(text):
                 dated.append(i)
-                if UPDATE.search(text):
+                if find_update(text) >= 0:
                     updates.append(i)
-            if len(text) <= 90 and BYLINE.match(text):
+            if n <= 90 and BYLINE.match(text):
                 bylines.append(i)
-        self._cands = (dated, updates, bylines)
+            if n <= 30:
+                short.append(i)
+        self._cands = (dated, updates, bylines, short)
+
+    @property
+    def short_lines(self) -> list[int]:
+        """Indexes of the lines of 30 characters or fewer (labels: ``الوسوم:``, ``الكاتب``)."""
+        if self._cands is None:
+            self._candidates()
+        return self._cands[3]
 
     @property
     def date_lines(self) -> list[int]:
