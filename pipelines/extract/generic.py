@@ -660,7 +660,7 @@ def _too_small(img: etree._Element) -> bool:
 
 
 _PLAYERS = frozenset({"amp-iframe", "amp-video", "amp-youtube", "video", "iframe"})
-_SIZE_SUFFIX = re.compile(r"[-_](?:\d{2,4}(?:x\d{2,4})?|thumb|thumbnail|small)$", re.IGNORECASE)
+_SIZE_WORD = re.compile(r"\d{2,4}(?:x\d{2,4})?|thumb|thumbnail|small", re.IGNORECASE)
 
 
 def _stems(url: str) -> tuple[str, str]:
@@ -668,7 +668,8 @@ def _stems(url: str) -> tuple[str, str]:
     → (``festival-01-150``, ``festival-01``)."""
     name = urlsplit(url).path.rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    return stem, _SIZE_SUFFIX.sub("", stem)
+    cut = max(stem.rfind("-"), stem.rfind("_"))  # the suffix holds neither: its separator is the last
+    return stem, (stem[:cut] if cut >= 0 and _SIZE_WORD.fullmatch(stem, cut + 1) else stem)
 
 
 #: Chrome an article image never sits in.
@@ -791,12 +792,17 @@ _TAG_LABEL = re.compile(r"^(?:الوسوم|الكلمات المتعلقة|ال�
                         re.IGNORECASE)
 
 
+#: The first letters _TAG_LABEL can match (a test before the case-insensitive alternation).
+_TAG_LABEL_FIRST = frozenset("امكtTmM")
+
+
 def tags(page: Page) -> list[str]:
     """Tag links: ``/tag/…`` (``/topics/…``) hrefs, or links inside a box named tags/keywords or
     labelled ``الوسوم:``."""
     idx = page.index
     found: list[str] = []
-    labelled = [idx.blocks[i].element for i in idx.short_lines if _TAG_LABEL.match(idx.blocks[i].text)]
+    labelled = [idx.blocks[i].element for i in idx.short_lines
+                if idx.blocks[i].text[:1] in _TAG_LABEL_FIRST and _TAG_LABEL.match(idx.blocks[i].text)]
     pos, all_flags = idx.pos, idx._flags
     for a in idx.tag("a"):
         flags = all_flags[pos[a]]

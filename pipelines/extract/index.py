@@ -125,6 +125,9 @@ def find_update(text: str) -> int:
 #: A line that starts like a byline or its label (كتب, كتبت, بقلم, إعداد, By, Author,, الكاتب).
 BYLINE = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|تغطية|حوار|عدسة|الكاتب|الكاتبة|عن\s+الكاتب|by|par|author)\b",
                     re.IGNORECASE)
+#: The first letters a BYLINE line can start with (block texts are stripped; a test before the
+#: case-insensitive alternation).
+_BYLINE_FIRST = frozenset("بكإاتحعbBpPaA")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _EMPTY: frozenset[str] = frozenset()
@@ -269,7 +272,7 @@ class PageIndex:
                 dated.append(i)
                 if find_update(text) >= 0:
                     updates.append(i)
-            if n <= 90 and BYLINE.match(text):
+            if n <= 90 and text[:1] in _BYLINE_FIRST and BYLINE.match(text):
                 bylines.append(i)
             if n <= 30:
                 short.append(i)

@@ -36,12 +36,19 @@ def strip_site_name(title: str | None) -> str | None:
     """Remove the site's name from a title: ``… | المدن`` and ``المدن - …``."""
     if not title:
         return None
-    text = _PREFIX.sub("", _SUFFIX.sub("", clean(title)))
+    text = clean(title)
+    if _names_site(text):  # the patterns only when the name is there (they scan every position)
+        text = _PREFIX.sub("", _SUFFIX.sub("", text))
     return text or None
 
 
+def _names_site(text: str) -> bool:
+    """Whether ``text`` may hold the site's name (``_SITE``): a necessary condition."""
+    return "المدن" in text or "modon" in text.lower()
+
+
 def is_site_name(name: str) -> bool:
-    return bool(_SITE_ONLY.match(name or ""))
+    return bool(name) and _names_site(name) and bool(_SITE_ONLY.match(name))
 
 
 def _names(value) -> list[str]:
