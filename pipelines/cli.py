@@ -105,6 +105,16 @@ def _workers_option(f):
     )(f)
 
 
+def _cluster_options(f):
+    f = click.option("--shards", type=click.Path(file_okay=False),
+                     help="With --scheduler: the Parquet shard directory, on storage every worker "
+                          "shares (default: shards/<job>-<time> beside the database); give an earlier "
+                          "one to load it again or finish it.")(f)
+    return click.option("--scheduler", metavar="tcp://HOST:PORT",
+                        help="Run the extraction on this Dask distributed cluster, one task per WARC "
+                             "file (needs the 'scale' extra); without it, local processes (--workers).")(f)
+
+
 def _report(result: dict) -> None:
     click.echo(_dump(result))
     if result["status"] != "ok":
@@ -117,7 +127,9 @@ def _report(result: dict) -> None:
 @click.option("--warc-dir", type=click.Path(file_okay=False), help="Archive directory (default: warc/ beside the database).")
 @click.option("--into", type=click.Path(dir_okay=False), help="Rebuild into this (new) database instead.")
 @_workers_option
-def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | None, workers: int) -> None:
+@_cluster_options
+def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | None, workers: int,
+                scheduler: str | None, shards: str | None) -> None:
     """Re-extract every archived page through the current extraction and pipelines, offline.
 
     Prints the run's counts (new / updated / unchanged / skipped) as JSON.
@@ -130,18 +142,39 @@ def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | No
     path = Path(db)
     if not path.is_file():
         raise click.ClickException(f"no such database: {db}")
+    where = {"warc_dir": Path(warc_dir) if warc_dir else None, "into": Path(into) if into else None}
     try:
-        _report(reparse(path, since=since, warc_dir=Path(warc_dir) if warc_dir else None,
-                        into=Path(into) if into else None, workers=workers))
+        if scheduler:
+            distributed = _distributed()
+            _report(distributed.reparse(path, scheduler=scheduler, since=since,
+                                        shards=Path(shards) if shards else None, **where))
+        else:
+            _report(reparse(path, since=since, workers=workers, **where))
     except Locked as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the scheduler cannot be reached
+        raise click.ClickException(f"{scheduler}: {exc}") from None
+
+
+def _distributed():
+    try:
+        import distributed as _dask  # noqa: F401
+        import pyarrow  # noqa: F401
+
+        from . import distributed
+    except ImportError as exc:
+        raise click.ClickException(
+            f"--scheduler needs the 'scale' extra: pip install '.[scale]' ({exc.name} is missing)") from None
+    return distributed
 
 
 @main.command("import-warc")
 @_db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @_workers_option
-def import_warc_cmd(db: str, files: tuple[str, ...], workers: int) -> None:
+@_cluster_options
+def import_warc_cmd(db: str, files: tuple[str, ...], workers: int, scheduler: str | None,
+                    shards: str | None) -> None:
     """Ingest Al-Modon pages from external WARC files (web archives, Common Crawl).
 
     Pages of other sites are counted and skipped. Example: almodon import-warc crawl.warc.gz
@@ -150,9 +183,15 @@ def import_warc_cmd(db: str, files: tuple[str, ...], workers: int) -> None:
     from .lock import Locked
 
     try:
-        _report(import_warc(Path(db), [Path(f) for f in files], workers=workers))
+        if scheduler:
+            _report(_distributed().import_warc(Path(db), [Path(f) for f in files], scheduler=scheduler,
+                                               shards=Path(shards) if shards else None))
+        else:
+            _report(import_warc(Path(db), [Path(f) for f in files], workers=workers))
     except Locked as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the scheduler cannot be reached
+        raise click.ClickException(f"{scheduler}: {exc}") from None
 
 
 @main.command("summary")

@@ -129,9 +129,10 @@ def export(db: str | Path, out: TextIO, *, fmt: str = "jsonl", since: str | None
 @click.option("--since", help="First Beirut publication day, inclusive (YYYY-MM-DD).")
 @click.option("--until", help="Last Beirut publication day, inclusive (YYYY-MM-DD).")
 @click.option("--section", help="Only this section: URL slug (politics) or printed name (سياسة).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              show_default=True, help="File to write (- for standard output).")
+@click.option("--format", "fmt", type=click.Choice((*FORMATS, "parquet")), default="jsonl", show_default=True,
+              help="parquet: a directory of datasets (articles, images, authors, versions) by year.")
+@click.option("--output", "-o", type=click.Path(allow_dash=True), default="-",
+              show_default=True, help="File to write (- for standard output); a directory for parquet.")
 @click.option("--bom", is_flag=True,
               help="Start the file with a UTF-8 byte order mark (Excel then reads Arabic right).")
 def export_cmd(db: str, since: str | None, until: str | None, section: str | None, fmt: str,
@@ -142,11 +143,18 @@ def export_cmd(db: str, since: str | None, until: str | None, section: str | Non
     authors, tags, word and image counts, version, body. Prints the count on stderr.
 
     Example: almodon export --since 2025-01-01 --format csv -o 2025.csv
+
+    Parquet (needs the 'scale' extra): almodon export --format parquet -o parquet/
     """
     try:
         query(since, until, section)
         if not Path(db).is_file():
             raise ValueError(f"no such database: {db}")
+        if fmt == "parquet":
+            _parquet(db, output, since, until, section)
+            return
+        if Path(output).is_dir():
+            raise ValueError(f"{output} is a directory (only --format parquet writes a directory)")
         if output == "-":
             with click.open_file("-", "w", encoding="utf-8") as out:
                 if bom:
@@ -159,6 +167,29 @@ def export_cmd(db: str, since: str | None, until: str | None, section: str | Non
     except (ValueError, sqlite3.Error) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"exported {n} articles", err=True)
+
+
+def _parquet(db: str, output: str, since: str | None, until: str | None, section: str | None) -> None:
+    if output == "-":
+        raise ValueError("--format parquet writes a directory: give -o DIR")
+    try:
+        import pyarrow  # noqa: F401
+
+        from .export_parquet import export_parquet
+    except ImportError:
+        raise click.ClickException("--format parquet needs pyarrow: pip install '.[scale]'") from None
+    where, params = [], []
+    if since:
+        where.append("{a}.published_date >= ?")
+        params.append(since)
+    if until:
+        where.append("{a}.published_date <= ?")
+        params.append(until)
+    if section:
+        where.append("({a}.section = ? OR {a}.section_name = ?)")
+        params += [section, section]
+    counts = export_parquet(db, output, where=" AND ".join(where), params=params)
+    click.echo("exported " + ", ".join(f"{n} {name}" for name, n in counts.items()) + f" to {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

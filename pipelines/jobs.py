@@ -7,7 +7,6 @@ Both run pages through :func:`pipelines.process.process` (the crawl's own steps)
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +15,7 @@ from . import archive, process
 from .extract import urls
 from .lock import db_lock
 from .store import Store
+from .workers import prepared
 
 logger = logging.getLogger(__name__)
 
@@ -24,38 +24,10 @@ def warc_dir_for(db: Path) -> Path:
     return db.parent / "warc"
 
 
-def _prepare(page: archive.Fetched) -> tuple[archive.Fetched, str, object]:
-    """Steps 1-3 for one page, in a worker: ``(page, "ok", record)``, ``(page, "rejected",
-    (reason, detail))`` or ``(page, "error", text)``. Never raises (a worker must not die)."""
-    try:
-        return page, "ok", process.prepare(page)
-    except process.Rejected as exc:
-        return page, "rejected", (exc.reason, exc.detail)
-    except Exception as exc:
-        logger.exception("failed on %s", page.url)
-        return page, "error", f"{type(exc).__name__}: {exc}"
-
-
-def _prepared(pages: Iterable[archive.Fetched], workers: int):
-    """``_prepare`` over the pages, in order; with ``workers > 1`` in a process pool (extraction
-    is pure CPU; the parent keeps the one SQLite writer)."""
-    if workers <= 1:
-        yield from map(_prepare, pages)
-        return
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with ctx.Pool(workers) as pool:
-        yield from pool.imap(_prepare, pages, chunksize=16)
-
-
 def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict,
          keep: archive.WarcWriter | None = None, workers: int = 1, source: str = "crawl") -> dict:
     """Every page through the pipeline into ``store``; ``source`` is recorded with each version
     (``Store.upsert``). Outcomes (new, updated, earlier, reextracted, degraded, unchanged) are counted in the run."""
-    run_id = store.start_run(job=job, args=args)
-    outcomes: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-
     offsite = [0]
 
     def on_site():  # with a pool this runs in the pool's feeder thread: no database work here
@@ -65,7 +37,19 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
                 continue
             yield page
 
-    for page, kind, payload in _prepared(on_site(), workers):
+    return load(store, prepared(on_site(), workers), job=job, args=args, keep=keep,
+                offsite=lambda: offsite[0], source=source)
+
+
+def load(store: Store, results: Iterable[tuple[archive.Fetched, str, object]], *, job: str, args: dict,
+         keep: archive.WarcWriter | None = None, offsite=lambda: 0, source: str = "crawl") -> dict:
+    """The one writer's side of a job: ``(page, kind, payload)`` results (from the local pool or
+    from a cluster's Parquet shards) into the store, in order, as one ``crawl_runs`` row."""
+    run_id = store.start_run(job=job, args=args)
+    outcomes: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for page, kind, payload in results:
         if keep is not None and store.latest_raw_hash(page.url) != page.sha256:  # raw first
             name, offset, length = keep.write(page)
             store.add_raw(url=page.url, fetch_url=page.fetch_url, warc_file=name, offset=offset,
@@ -85,8 +69,8 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
         else:
             failed["error"] += 1
             store.record_skip(run_id, page.url, "error", payload, page.status)
-    if offsite[0]:
-        skipped["offsite"] += offsite[0]
+    if offsite():
+        skipped["offsite"] += offsite()
     counts = {**outcomes, "skipped_reasons": dict(skipped), "failed_reasons": dict(failed),
               "responses": sum(outcomes.values()) + sum(skipped.values()) + sum(failed.values())}
     status = "ok" if not failed else "failed"

@@ -1,15 +1,31 @@
 """Thin Scrapy classes over the pure code: one straight line
 
-    RawPage → ArchivePipeline → ExtractPipeline → ValidatePipeline → NormalisePipeline → StorePipeline
+    RawPage → ArchivePipeline → ExtractPipeline → ValidatePipeline → StorePipeline
 
-(after ``ArchivePipeline``, which keeps the raw page first), plus ``RunLedger``, the extension that owns the database for a run: it opens the store, writes
-the ``crawl_runs`` row, records every skipped page with its reason, and decides the run's status
-and exit code. Every page that is not stored is dropped with ``Skip(reason)`` and counted.
+The Scrapy process only fetches and archives: ``ArchivePipeline`` writes the raw page to the WARC
+archive first (in this process); ``ExtractPipeline`` awaits the extraction steps (extract →
+validate → normalise, ``process.prepare``) in a pool of worker processes; ``StorePipeline``
+awaits the one SQLite writer, a process of its own (``pipelines.workers``). Memory stays flat:
+pages wait in Scrapy's own scraper slot, which stops the downloader when it holds more than
+``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes of responses.
+
+``RunLedger``, the extension that owns the run, starts the workers and the writer, writes the
+``crawl_runs`` row, first finishes what a killed run archived but did not store
+(``pipelines.recover``), records every skipped page with its reason, and decides the run's
+status and exit code. Every page that is not stored is dropped with ``Skip(reason)`` and counted
+in the stats (``almodon/skipped/<reason>``).
+
+Boundaries: the spider publishes its scope (mode, date window, base URL) in the crawler's
+settings (``ALMODON_RUN_SCOPE``) and reports skips by signal; nothing here reads the spider's
+attributes, and the spider never gets a writable store (``pipelines.seen`` is read-only).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -19,9 +35,12 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapers import signals
 from scrapers.items import RawPage
 
-from . import process, records
+from . import records, recover
 from .archive import WarcWriter
+from .scope import SETTING as SCOPE_SETTING
+from .scope import Scope
 from .store import Store
+from .workers import ExtractionPool, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -29,26 +48,35 @@ logger = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_BLOCKED = 0, 1, 3
 
 
+def default_workers() -> int:
+    """Extraction processes: one per CPU but the one Scrapy keeps busy, at least 1, at most 4."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
 class Skip(DropItem):
     """A page that is not stored, with a one-word reason (``listing``, ``soft404``, …)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        self.reason, self.detail = reason, detail
+    def __init__(self, reason: str, detail: str = "", kind: str = "skipped") -> None:
+        self.reason, self.detail, self.kind = reason, detail, kind
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
 class RunLedger:
-    """Owns the Store for one crawl and its ``crawl_runs`` row."""
+    """Owns the run: its workers, its one writer, its ``crawl_runs`` row and its counts."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
-        self.db_path = Path(crawler.settings.get("ALMODON_DB") or "data/almodon.db")
-        warc_dir = crawler.settings.get("ALMODON_WARC_DIR")
-        self.warc = WarcWriter(
-            Path(warc_dir) if warc_dir else self.db_path.parent / "warc",
-            crawler.settings.getint("ALMODON_WARC_MAX_BYTES", 256 * 1024 * 1024),
-        )
-        self.store: Store | None = None
+        settings = crawler.settings
+        self.db_path = Path(settings.get("ALMODON_DB") or "data/almodon.db")
+        warc_dir = settings.get("ALMODON_WARC_DIR")
+        self.warc_dir = Path(warc_dir) if warc_dir else self.db_path.parent / "warc"
+        self.warc = WarcWriter(self.warc_dir, settings.getint("ALMODON_WARC_MAX_BYTES", 256 * 1024 * 1024))
+        self.scope = Scope.from_setting(settings.getdict(SCOPE_SETTING))
+        workers = settings.get("ALMODON_EXTRACT_WORKERS")
+        self.workers = default_workers() if workers in (None, "") else int(workers)
+        self.writer: Writer | None = None
+        self.pool: ExtractionPool | None = None
+        self.reader: Store | None = None
         self.run_id: int | None = None
         self.skipped: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
@@ -64,51 +92,100 @@ class RunLedger:
         crawler.signals.connect(ledger.spider_closed, scrapy_signals.spider_closed)
         crawler.signals.connect(ledger.item_dropped, scrapy_signals.item_dropped)
         crawler.signals.connect(ledger.page_skipped, signals.page_skipped)
+        crawler.signals.connect(ledger.urls_discovered, signals.urls_discovered)
         return ledger
 
     def spider_opened(self, spider) -> None:
-        self.store = Store(self.db_path)
-        args = {k: getattr(spider, k, None) for k in ("since", "until", "urls")}
-        self.run_id = self.store.start_run(
-            job=getattr(spider, "job", "crawl"), mode=getattr(spider, "mode", None), base_url=getattr(spider, "base_url", None),
-            args={k: (str(v) if v is not None else None) for k, v in args.items()},
-        )
+        inline = self.workers == 0
+        self.writer = Writer(self.db_path, inline=inline)
+        self.run_id = self.writer.run("start_run", job=self.scope.job, mode=self.scope.mode,
+                                      base_url=self.scope.base_url or None, args=self.scope.run_args())
         self.crawler.stats.set_value("almodon/run_id", self.run_id)
-        if getattr(spider, "mode", None) == "latest":
-            spider.known_urls = self.store.known_urls()
-        logger.info("Run %s writing to %s", self.run_id, self.db_path)
+        self.crawler.stats.set_value("almodon/extract_workers", self.workers)
+        self.reader = Store(self.db_path, readonly=True)
+        self.pool = ExtractionPool(self.workers)
+        logger.info("Run %s writing to %s (%d extraction workers)", self.run_id, self.db_path, self.workers)
+        try:
+            self.recover()
+        except Exception:  # Scrapy would only log it: the run must say it failed
+            logger.exception("Run %s could not finish what an interrupted run archived", self.run_id)
+            self.crawler.stats.inc_value("almodon/recovery_errors")
+
+    def recover(self) -> None:
+        """Finish what an interrupted run archived but did not store (before fetching anything)."""
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+        try:
+            found = [u for u in recover.unfinished(conn, self.warc_dir, self.run_id)]
+        finally:
+            conn.close()
+        found = [u for u in found if u.page.url]
+        if not found:
+            return
+        results = self.pool.map(u.page for u in found)  # in order
+        for unfinished, (page, kind, payload) in zip(found, results, strict=True):
+            if unfinished.raw is not None:
+                self.writer.run("raw", **unfinished.raw)
+            self.finish(page, kind, payload)
+            self.crawler.stats.inc_value("almodon/recovered")
+        logger.info("Run %s finished %d pages an interrupted run had archived", self.run_id, len(found))
+
+    def finish(self, page, kind: str, payload) -> None:
+        """Store or skip one prepared page (recovery; the pipelines do the same per step)."""
+        if kind == "ok":
+            self.count(self.writer.run("store", payload, dataclasses.replace(page, body=b""), self.run_id))
+        elif kind == "rejected":
+            self.page_skipped(page.url, *payload, page.status)
+        else:
+            self.page_skipped(page.url, "extract_error", payload, page.status, kind="failed")
 
     def page_skipped(self, url, reason, detail="", status=None, kind="skipped") -> None:
         if kind == "blocked":
             self.blocked += 1
         (self.failed if kind in {"failed", "blocked"} else self.skipped)[reason] += 1
         self.crawler.stats.inc_value(f"almodon/{kind}/{reason}")
-        if self.store is not None:
-            self.store.record_skip(self.run_id, url, reason, detail, status)
+        if self.writer is not None:
+            self._watch(self.writer.submit("record_skip", self.run_id, url, reason, detail, status))
+
+    def urls_discovered(self, rows) -> None:
+        """Article URLs the site named (``discovered_urls``), written by the run's writer."""
+        if self.writer is not None:
+            self._watch(self.writer.submit("discovered", dict(rows)))
 
     def item_dropped(self, item, response, exception, spider=None) -> None:
         reason = getattr(exception, "reason", None) or "dropped"
         url = getattr(item, "url", None) or (item.get("url") if isinstance(item, dict) else "?")
-        self.page_skipped(url, reason, getattr(exception, "detail", ""), getattr(item, "status", None))
+        self.page_skipped(url, reason, getattr(exception, "detail", ""), getattr(item, "status", None),
+                          kind=getattr(exception, "kind", "skipped"))
 
     def archive(self, page: RawPage) -> None:
-        if self.store.latest_raw_hash(page.url) == page.sha256:
+        """Raw first: the WARC record now, in this process; its ``raw_pages`` row through the
+        writer, which writes it before anything it is sent later for the page."""
+        sha256 = page.sha256
+        if self.reader.latest_raw_hash(page.url) == sha256:
             self.crawler.stats.inc_value("almodon/archive/duplicate")
             return
         name, offset, length = self.warc.write(page)
-        self.store.add_raw(url=page.url, fetch_url=page.fetch_url, warc_file=name, offset=offset,
-                           length=length, fetched_at=page.fetched_at, status=page.status,
-                           content_type=page.content_type, sha256=page.sha256, run_id=self.run_id)
+        self._watch(self.writer.submit(
+            "raw", url=page.url, fetch_url=page.fetch_url, warc_file=name, offset=offset, length=length,
+            fetched_at=page.fetched_at, status=page.status, content_type=page.content_type,
+            sha256=sha256, run_id=self.run_id))
         self.crawler.stats.inc_value("almodon/archive/written")
+
+    def _watch(self, future) -> None:
+        def done(f):
+            if f.exception() is not None:
+                logger.error("the writer failed: %s", f.exception())
+                self.crawler.stats.inc_value("almodon/writer_errors")
+        future.add_done_callback(done)
 
     def count(self, outcome: str) -> None:
         self.crawler.stats.inc_value(f"almodon/{outcome}")
 
     def spider_closed(self, spider, reason) -> None:
-        if self.store is not None:
+        if self.writer is not None:
             # redirects to an article of this run that was never stored: not a silent loss
             for alias in self.pending_aliases:
-                if not self.store.add_aliases(alias.url, alias.aliases):
+                if not self.writer.run("add_aliases", alias.url, alias.aliases):
                     for url in dict.fromkeys(alias.aliases):
                         self.page_skipped(url, "redirect_unresolved", f"-> {alias.url}", None)
             self.pending_aliases = []
@@ -132,7 +209,8 @@ class RunLedger:
             status, code = "blocked", EXIT_BLOCKED
             logger.error("Run %s BLOCKED: the site refused %d requests (%s)", self.run_id, self.blocked,
                          ", ".join(f"{k}={v}" for k, v in self.failed.items()))
-        elif reason != "finished" or (self.failed and not fetched_ok and not stored):
+        elif (reason != "finished" or (self.failed and not fetched_ok and not stored)
+              or stats.get_value("almodon/writer_errors") or stats.get_value("almodon/recovery_errors")):
             status, code = "failed", EXIT_FAILED
             logger.error("Run %s FAILED (%s): %s", self.run_id, reason, dict(self.failed))
         else:
@@ -140,10 +218,17 @@ class RunLedger:
         stats.set_value("almodon/exit_code", code)
         stats.set_value("almodon/status", status)
         self.warc.close()
-        if self.store is not None:
-            self.store.finish_run(self.run_id, counts, status=status, exit_code=code, finish_reason=reason)
-            self.store.close()
-            self.store = None
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+        if self.writer is not None:
+            self.writer.run("finish_run", self.run_id, counts, status=status, exit_code=code,
+                            finish_reason=reason)
+            self.writer.close()
+            self.writer = None
         logger.info("Run %s %s: %s", self.run_id, status, {k: v for k, v in counts.items() if v})
 
 
@@ -155,10 +240,11 @@ def _ledger(crawler) -> RunLedger:
 
 
 class _Step:
-    """A pipeline step with access to the crawler (and so to the run's ledger)."""
+    """A pipeline step with access to the crawler (and so to the run's ledger and scope)."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
+        self.scope = Scope.from_setting(crawler.settings.getdict(SCOPE_SETTING))
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -181,57 +267,47 @@ class ArchivePipeline(_Step):
 
 
 class ExtractPipeline(_Step):
-    """RawPage → record (the pure extractor); non-articles are skipped with the reason."""
+    """RawPage → record: extract, validate (never a wrong value), normalise (NFC, tidy), in an
+    extraction worker (``process.prepare``, the path reparse and import take too). Pages that
+    are not stored are dropped with the reason."""
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if not isinstance(item, RawPage):
             return item
         if item.status == 304:
             return records.NotModified(url=item.meta.get("linked_as") or item.url, page=item)
-        hosts = getattr(self.crawler.spider, "extra_hosts", ())
-        try:
-            return records.FetchedRecord(record=process.extract_record(item, hosts), page=item)
-        except process.Rejected as exc:
-            raise Skip(exc.reason, exc.detail) from None
+        kind, payload = await self.ledger.pool.prepare(item, self.scope.extra_hosts)
+        if kind == "rejected":
+            raise Skip(*payload)
+        if kind == "error":
+            raise Skip("extract_error", payload, kind="failed")
+        return records.FetchedRecord(record=payload, page=dataclasses.replace(item, body=b""))
 
 
 class ValidatePipeline(_Step):
-    """Drop records that would store a wrong value; never a silent bad row."""
+    """The run's scope: in archive mode, only articles published inside [since, until]."""
 
     def process_item(self, item):
-        if not isinstance(item, records.FetchedRecord):
-            return item
-        try:
-            process.validate_record(item.record, item.page)
-        except process.Rejected as exc:
-            raise Skip(exc.reason, exc.detail) from None
-        spider = self.crawler.spider
-        if getattr(spider, "mode", None) == "archive" and not spider.in_window(item.record["published_date"]):
+        if isinstance(item, records.FetchedRecord) and not self.scope.in_window(item.record["published_date"]):
             raise Skip("out_of_range", item.record["published_date"] or "")
         return item
 
 
-class NormalisePipeline(_Step):
-    """Text to NFC with whitespace tidied on every field, images de-duplicated."""
-
-    def process_item(self, item):
-        if isinstance(item, records.FetchedRecord):
-            item.record = records.normalise(item.record)
-        return item
-
-
 class StorePipeline(_Step):
-    """Upsert into SQLite through the run's Store; count each outcome of ``Store.upsert``."""
+    """Upsert into SQLite through the run's one writer; count each outcome of ``Store.upsert``."""
 
-    def process_item(self, item):
+    async def process_item(self, item):
         ledger = self.ledger
-        if isinstance(item, records.NotModified):
-            ledger.store.touch(item.url, fetched_at=item.page.fetched_at, run_id=ledger.run_id)
-            ledger.count("unchanged")
-            ledger.count("not_modified")
-        elif isinstance(item, records.FetchedRecord):
-            source = getattr(item.page, "meta", {}).get("source", "crawl")  # a backfill: wayback | commoncrawl
-            ledger.count(process.store_record(ledger.store, item.record, item.page, ledger.run_id, source))
-        elif isinstance(item, records.Alias):
-            ledger.pending_aliases.append(item)  # its article may still be in flight
+        try:
+            if isinstance(item, records.NotModified):
+                await ledger.writer.call("touch", item.url, fetched_at=item.page.fetched_at, run_id=ledger.run_id)
+                ledger.count("unchanged")
+                ledger.count("not_modified")
+            elif isinstance(item, records.FetchedRecord):
+                source = getattr(item.page, "meta", {}).get("source", "crawl")  # a backfill: wayback | commoncrawl
+                ledger.count(await ledger.writer.call("store", item.record, item.page, ledger.run_id, source))
+            elif isinstance(item, records.Alias):
+                ledger.pending_aliases.append(item)  # its article may still be in flight
+        except (sqlite3.Error, OSError) as exc:
+            raise Skip("store_error", f"{type(exc).__name__}: {exc}", kind="failed") from None
         return item

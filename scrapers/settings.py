@@ -26,6 +26,13 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy starts CONCURRENT_ITEMS tasks for every response's output (default 100); ours yields one
+# page and a few requests, so 100 tasks per response were pure overhead (docs/benchmark.md).
+CONCURRENT_ITEMS = 16
+# Pages in flight (waiting for an extraction worker or the writer) stay in Scrapy's scraper slot,
+# with their parsed trees: 1 MB of responses (~80 pages) keeps every worker busy and the memory
+# flat (Scrapy's default, 5 MB, let ~400 pages and their trees pile up: +60 MB).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
@@ -51,11 +58,14 @@ ALMODON_BACKFILL_PAGE_SIZE = 1000
 ALMODON_WARC_DIR = None
 ALMODON_WARC_MAX_BYTES = 256 * 1024 * 1024
 
+# Extraction processes beside the Scrapy process (default: CPUs - 1, 1 to 4); 0 extracts and
+# writes inside the Scrapy process (for debugging). The database has one writer process.
+ALMODON_EXTRACT_WORKERS = None
+
 ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.ArchivePipeline": 100,
     "pipelines.scrapy_pipelines.ExtractPipeline": 300,
     "pipelines.scrapy_pipelines.ValidatePipeline": 400,
-    "pipelines.scrapy_pipelines.NormalisePipeline": 500,
     "pipelines.scrapy_pipelines.StorePipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {

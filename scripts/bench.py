@@ -19,7 +19,11 @@ Steps (each can be skipped, except the first, which takes a second):
    (``scripts/demo.py``'s ``crawl()``, loopback settings): wall time, Scrapy's CPU (children
    rusage) and run-queue wait, the server's CPU (this process's rusage: it does nothing else
    meanwhile), peak RSS (``VmHWM`` of the Scrapy process; see ``ChildMonitor`` for why not
-   ``ru_maxrss`` / Scrapy's ``memusage/max``, which are reported too).
+   ``ru_maxrss`` / Scrapy's ``memusage/max``, which are reported too; its extraction workers and
+   writer are sampled apart). Beside it, in the same run, ``scripts/bare_spider.py``: plain
+   Scrapy fetching the same articles through robots.txt and the sitemaps, one XPath each;
+   ``--repeat`` pairs, alternating which goes first, give the ratio ours / bare and its spread.
+   ``--code DIR`` measures another checkout's crawl (a before/after in one run).
 4. ``reparse``: ``pipelines.jobs.reparse`` of the largest crawl's WARC archive into a new database.
 5. ``db``: bytes per article of the largest crawl's database (per table), WARC bytes per page.
 6. ``search``: ``pipelines.search.search`` latency over generated queries on the largest
@@ -64,12 +68,16 @@ TARGETS = {
     "extract_vs_trafilatura": 10.0,  # our throughput / trafilatura's, at least
     "extract_vs_parse": 3.0,  # our time / bare lxml parse, at most
     "crawl_pages_s": 200.0,
+    "crawl_vs_bare_scrapy": 0.7,  # our articles/s / a bare Scrapy crawl's, same pages, same run
     "crawl_peak_rss_mb": 300.0,
-    "crawl_rss_growth": 1.25,  # peak RSS at the largest size / at the smallest, at most
+    "crawl_rss_growth": 1.1,  # peak RSS at the largest size / at the smallest, at most
     "reparse_pages_s": 300.0,
     "search_p95_ms": 20.0,
     "db_bytes_per_article": 8 * 1024,
 }
+#: The checkout whose ``scrapy crawl almodon`` is measured (``--code``: e.g. an older commit's
+#: worktree, for a before/after in one run).
+CODE = ROOT
 CRAWL_SETTINGS = {"LOG_LEVEL": "INFO", "MEMUSAGE_CHECK_INTERVAL_SECONDS": "1"}
 
 
@@ -190,8 +198,9 @@ CATEGORIES = (
     ("extract", ("extract_record (pipelines/process.py)",)),
     ("store: search index", ("index_article (pipelines/search",)),
     ("store: upsert", ("store_record (pipelines/process.py)",)),
-    ("archive: WARC + raw_pages", ("ArchivePipeline.process_item",)),
-    ("validate + normalise", ("ValidatePipeline.process_item", "NormalisePipeline.process_item")),
+    ("archive: WARC", ("ArchivePipeline.process_item",)),
+    ("hand-off to workers / writer", ("_Lane.", "ExtractPipeline.process_item", "StorePipeline.process_item")),
+    ("scope (ValidatePipeline)", ("ValidatePipeline.process_item",)),
     ("run ledger (skips, stats)", ("RunLedger.",)),
     ("spider: listings", ("parse_listing (scrapers",)),
     ("spider: sitemaps", ("parse_sitemap (scrapers",)),
@@ -283,6 +292,16 @@ def find_child(marker: bytes, timeout: float = 10.0) -> int | None:
     return None
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out += [int(c) for c in task.read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
 class ChildMonitor:
     """Samples the Scrapy subprocess while it runs: ``/proc/PID/schedstat`` (its CPU time and the
     time it was runnable but waiting for a CPU: other processes on the machine) and
@@ -293,15 +312,17 @@ class ChildMonitor:
     ``ru_maxrss``, so the bench process's own size (the replica's pages) would leak into the
     number. ``VmHWM`` belongs to the new program image only."""
 
-    def __init__(self) -> None:
+    def __init__(self, marker: bytes = b"scrapy") -> None:
+        self.marker = marker
         self.on_cpu = self.waiting = 0.0
         self.hwm_kb = 0
+        self.children_hwm_kb: dict[int, int] = {}  # extraction workers, writer: peak RSS each
         self.rss_kb: list[tuple[float, int]] = []  # (seconds since start, VmRSS kB)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        pid = find_child(b"scrapy")
+        pid = find_child(self.marker)
         start = time.monotonic()
         last_rss = -1.0
         while pid and not self._stop.is_set():
@@ -313,6 +334,10 @@ class ChildMonitor:
                 hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
                 rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
                 self.hwm_kb = max(self.hwm_kb, hwm)
+                for child in _children(pid):
+                    m = re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{child}/status").read_text())
+                    if m:
+                        self.children_hwm_kb[child] = max(self.children_hwm_kb.get(child, 0), int(m.group(1)))
                 now = time.monotonic() - start
                 if now - last_rss >= 5:
                     self.rss_kb.append((round(now, 1), rss))
@@ -495,72 +520,132 @@ def _stat(stderr: str, key: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
-def step_crawl(pages_dir: Path, sizes: list[int], work: Path, profile: Path | None) -> dict:
+def bare_crawl(base_url: str) -> dict:
+    """The baseline: ``scripts/bare_spider.py`` (plain Scrapy, same pages, same settings)."""
+    with ChildMonitor(b"bare_spider") as monitor:
+        kids0 = cpu_of(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bare_spider.py"), base_url],
+                                cwd=ROOT, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        cpu = cpu_of(resource.RUSAGE_CHILDREN) - kids0
+    if result.returncode != 0:
+        raise SystemExit(f"bare crawl exited {result.returncode}: {result.stderr[-2000:]}")
+    stats = json.loads(result.stdout.strip().splitlines()[-1])
+    articles = stats.get("item_scraped_count", 0)
+    return {"articles": articles, "responses": stats.get("downloader/response_count", 0), "wall_s": wall,
+            "pages_s": articles / wall, "cpu_s": cpu, "cpu_ms_per_page": cpu * 1000 / max(articles, 1),
+            "peak_rss_mb": monitor.hwm_kb / 1024 if monitor.hwm_kb else None}
+
+
+def our_crawl(rep: Replica, db: Path, work: Path, size: int) -> dict:
+    """One ``scrapy crawl almodon -a mode=archive`` of the replica into a new database."""
+    shutil.rmtree(db.parent, ignore_errors=True)
+    load0 = os.getloadavg()[0]
+    with ChildMonitor() as monitor:
+        self0, kids0 = cpu_of(resource.RUSAGE_SELF), cpu_of(resource.RUSAGE_CHILDREN)
+        requests0 = len(rep.requests)
+        t0 = time.perf_counter()
+        result = crawl(rep.base_url, db, mode="archive", extra=CRAWL_SETTINGS, root=CODE)
+        wall = time.perf_counter() - t0
+        server_cpu = cpu_of(resource.RUSAGE_SELF) - self0
+        total_cpu = cpu_of(resource.RUSAGE_CHILDREN) - kids0  # Scrapy + its workers + its writer
+        requests = len(rep.requests) - requests0
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    if result.returncode != 0:
+        (work / f"crawl-{size}.stderr").write_text(result.stderr)
+        raise SystemExit(f"crawl of {size} pages exited {result.returncode}; see {work}/crawl-{size}.stderr")
+    with sqlite3.connect(db) as conn:
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        run = conn.execute("SELECT requests, responses, new, updated, unchanged, skipped, failed "
+                           "FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
+    elapsed = _stat(result.stderr, "elapsed_time_seconds") or wall
+    mem_max = _stat(result.stderr, "memusage/max")
+    mem_start = _stat(result.stderr, "memusage/startup")
+    scrapy_cpu = monitor.on_cpu or total_cpu
+    children_mb = sum(monitor.children_hwm_kb.values()) / 1024
+    return {
+        "pages": size,
+        "articles": articles,
+        "requests": run[0],
+        "responses": run[1],
+        "stored": {"new": run[2], "updated": run[3], "unchanged": run[4]},
+        "skipped": run[5],
+        "failed": run[6],
+        "server_requests": requests,
+        "wall_s": wall,
+        "scrapy_elapsed_s": elapsed,
+        "pages_s": articles / wall,
+        "pages_s_elapsed": articles / elapsed,
+        "responses_s": run[1] / elapsed,
+        "scrapy_cpu_s": scrapy_cpu,
+        "scrapy_cpu_ms_per_page": scrapy_cpu * 1000 / articles,
+        "scrapy_cpu_util": scrapy_cpu / wall,
+        "total_cpu_ms_per_page": total_cpu * 1000 / articles,
+        "scrapy_runqueue_wait_s": monitor.waiting,
+        "scrapy_runqueue_wait_share": monitor.waiting / wall,
+        "pages_s_cpu_bound": articles / scrapy_cpu,
+        "load_before": load0,
+        "load_after": os.getloadavg()[0],
+        "server_cpu_s": server_cpu,
+        "server_cpu_ms_per_request": server_cpu * 1000 / max(requests, 1),
+        "server_cpu_util": server_cpu / wall,
+        "peak_rss_mb": monitor.hwm_kb / 1024 if monitor.hwm_kb else None,
+        "workers_peak_rss_mb": children_mb,  # the extraction workers' and the writer's peaks, summed
+        "workers": len(monitor.children_hwm_kb),
+        "rss_mb_over_time": [(t, kb / 1024) for t, kb in monitor.rss_kb],
+        # Both inherit the bench process's own peak through vfork + exec (see ChildMonitor):
+        "scrapy_memusage_max_mb": mem_max / 2**20 if mem_max else None,
+        "scrapy_memusage_startup_mb": mem_start / 2**20 if mem_start else None,
+        "children_maxrss_mb": maxrss / 2**20,
+        "bench_process_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "db": str(db),
+    }
+
+
+def step_crawl(pages_dir: Path, sizes: list[int], work: Path, profile: Path | None, repeat: int = 1,
+               bare: bool = True) -> dict:
+    """Per size: ``repeat`` pairs of (bare Scrapy, our crawl) on the same replica, alternating
+    which goes first; the ratio of each pair, its median and spread. The reported crawl is the
+    median one by pages/s."""
     out: dict = {}
     for size in sizes:
         site_dir = synth.subset(pages_dir, size, work / f"site-{size}")
-        db = work / f"crawl-{size}" / "almodon.db"
-        shutil.rmtree(db.parent, ignore_errors=True)
         t0 = time.perf_counter()
         rep = Replica(fixtures=site_dir)
         built = time.perf_counter() - t0
         log(f"crawl: {size} pages ({len(rep.site.pages)} routes, built in {built:.1f} s)")
-        load0 = os.getloadavg()[0]
-        with rep, ChildMonitor() as monitor:
-            self0, kids0 = cpu_of(resource.RUSAGE_SELF), cpu_of(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            result = crawl(rep.base_url, db, mode="archive", extra=CRAWL_SETTINGS)
-            wall = time.perf_counter() - t0
-            server_cpu = cpu_of(resource.RUSAGE_SELF) - self0
-            scrapy_cpu = cpu_of(resource.RUSAGE_CHILDREN) - kids0
-            requests = len(rep.requests)
-        maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        if result.returncode != 0:
-            (work / f"crawl-{size}.stderr").write_text(result.stderr)
-            raise SystemExit(f"crawl of {size} pages exited {result.returncode}; see {work}/crawl-{size}.stderr")
-        with sqlite3.connect(db) as conn:
-            articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-            run = conn.execute("SELECT requests, responses, new, updated, unchanged, skipped, failed "
-                               "FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
-        elapsed = _stat(result.stderr, "elapsed_time_seconds") or wall
-        mem_max = _stat(result.stderr, "memusage/max")
-        mem_start = _stat(result.stderr, "memusage/startup")
-        out[str(size)] = {
-            "pages": size,
-            "articles": articles,
-            "requests": run[0],
-            "responses": run[1],
-            "stored": {"new": run[2], "updated": run[3], "unchanged": run[4]},
-            "skipped": run[5],
-            "failed": run[6],
-            "server_requests": requests,
-            "wall_s": wall,
-            "scrapy_elapsed_s": elapsed,
-            "pages_s": articles / wall,
-            "pages_s_elapsed": articles / elapsed,
-            "responses_s": run[1] / elapsed,
-            "scrapy_cpu_s": scrapy_cpu,
-            "scrapy_cpu_ms_per_page": scrapy_cpu * 1000 / articles,
-            "scrapy_cpu_util": scrapy_cpu / wall,
-            "scrapy_runqueue_wait_s": monitor.waiting,
-            "scrapy_runqueue_wait_share": monitor.waiting / wall,
-            "pages_s_cpu_bound": articles / scrapy_cpu,
-            "load_before": load0,
-            "load_after": os.getloadavg()[0],
-            "server_cpu_s": server_cpu,
-            "server_cpu_ms_per_request": server_cpu * 1000 / max(requests, 1),
-            "server_cpu_util": server_cpu / wall,
-            "peak_rss_mb": monitor.hwm_kb / 1024 if monitor.hwm_kb else None,
-            "rss_mb_over_time": [(t, kb / 1024) for t, kb in monitor.rss_kb],
-            # Both inherit the bench process's own peak through vfork + exec (see ChildMonitor):
-            "scrapy_memusage_max_mb": mem_max / 2**20 if mem_max else None,
-            "scrapy_memusage_startup_mb": mem_start / 2**20 if mem_start else None,
-            "children_maxrss_mb": maxrss / 2**20,
-            "bench_process_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "site_build_s": built,
-            "db": str(db),
-        }
-        log(f"crawl: {size}: {articles} articles in {wall:.1f} s = {articles / wall:.1f} pages/s")
+        ours, bares, ratios = [], [], []
+        with rep:
+            for i in range(repeat):
+                db = work / f"crawl-{size}-{i}" / "almodon.db"
+                order = ("bare", "ours") if i % 2 == 0 else ("ours", "bare")
+                for who in order if bare else ("ours",):
+                    if who == "bare":
+                        bares.append(bare_crawl(rep.base_url))
+                        log(f"crawl: {size}: bare Scrapy {bares[-1]['articles']} articles in "
+                            f"{bares[-1]['wall_s']:.1f} s = {bares[-1]['pages_s']:.1f} pages/s")
+                    else:
+                        ours.append(our_crawl(rep, db, work, size))
+                        log(f"crawl: {size}: ours {ours[-1]['articles']} articles in {ours[-1]['wall_s']:.1f} s"
+                            f" = {ours[-1]['pages_s']:.1f} pages/s")
+                if bare:
+                    ratios.append(ours[-1]["pages_s"] / bares[-1]["pages_s"])
+                    log(f"crawl: {size}: ratio {ratios[-1]:.2f}")
+        median = sorted(ours, key=lambda c: c["pages_s"])[len(ours) // 2]
+        # the median crawl's database is the one later steps read
+        keep = work / f"crawl-{size}" / "almodon.db"
+        shutil.rmtree(keep.parent, ignore_errors=True)
+        shutil.copytree(Path(median["db"]).parent, keep.parent)
+        for c in ours:
+            shutil.rmtree(Path(c["db"]).parent, ignore_errors=True)
+        median["db"] = str(keep)
+        out[str(size)] = {**median, "site_build_s": built, "repeat": repeat,
+                          "ours_pages_s": [c["pages_s"] for c in ours],
+                          "peak_rss_mb_all": [c["peak_rss_mb"] for c in ours],
+                          "bare": bares, "bare_pages_s": [b["pages_s"] for b in bares],
+                          "ratio": ratios,
+                          "ratio_median": statistics.median(ratios) if ratios else None}
     if profile and sizes:
         size = sizes[0]
         log(f"crawl: py-spy profile of a {size}-page crawl")
@@ -793,6 +878,11 @@ def verdicts(res: dict) -> list[tuple[str, str, str, str]]:
     for size, c in cr.items():
         row(f"crawl {size}: pages/s (wall)", c["pages_s"], "{:.1f}", f">= {TARGETS['crawl_pages_s']:.0f}",
             c["pages_s"] >= TARGETS["crawl_pages_s"])
+        if c.get("ratio"):
+            r = c["ratio"]
+            row(f"crawl {size}: ours / bare Scrapy (median of {len(r)}, {min(r):.2f}-{max(r):.2f})",
+                c["ratio_median"], "{:.2f}x", f">= {TARGETS['crawl_vs_bare_scrapy']:.1f}x",
+                c["ratio_median"] >= TARGETS["crawl_vs_bare_scrapy"])
         rss = c["peak_rss_mb"] or c["children_maxrss_mb"]
         row(f"crawl {size}: peak RSS MB", rss, "{:.0f}", f"< {TARGETS['crawl_peak_rss_mb']:.0f}",
             rss < TARGETS["crawl_peak_rss_mb"])
@@ -857,6 +947,15 @@ def report(res: dict) -> str:
                 f"{c['scrapy_runqueue_wait_share']:6.0%} {c['pages_s_cpu_bound']:11.1f} |"
                 f"         {c['server_cpu_ms_per_request']:6.2f} {c['server_cpu_util']:4.0%} |"
                 f" {c['peak_rss_mb'] or 0:6.0f} ({c['scrapy_memusage_max_mb'] or 0:.0f})")
+        for size, c in cr.items():
+            if c.get("ratio"):
+                lines.append(
+                    f"  {size:>6}: ours {', '.join(f'{v:.1f}' for v in c['ours_pages_s'])} pages/s; bare Scrapy "
+                    f"{', '.join(f'{v:.1f}' for v in c['bare_pages_s'])}; ratio "
+                    f"{', '.join(f'{v:.2f}' for v in c['ratio'])} (median {c['ratio_median']:.2f}); "
+                    f"peak RSS Scrapy {', '.join(f'{v or 0:.0f}' for v in c['peak_rss_mb_all'])} MB, "
+                    f"workers + writer {c['workers_peak_rss_mb']:.0f} MB ({c['workers']} processes); "
+                    f"all processes CPU {c['total_cpu_ms_per_page']:.1f} ms/page")
         loads = ", ".join(f"{c['load_before']:.1f}" for c in cr.values())
         lines.append(f"  (load average {loads} at the start of each; 'waited': share of the wall time "
                      "Scrapy was runnable but had no CPU)")
@@ -930,6 +1029,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="articles in the archive that the db and search steps measure, stored "
                              "without a crawl (scripts/bench_archive.py; default 100000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="crawl pairs (bare Scrapy, ours) per size, alternating order (default 3)")
+    parser.add_argument("--no-bare", action="store_true", help="leave out the bare Scrapy baseline")
     parser.add_argument("--workdir", type=Path, help="work directory (default: a new one under /tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--json", type=Path, default=Path(tempfile.gettempdir()) / "almodon-bench.json",
@@ -940,7 +1042,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure this existing archive in the db and search steps (no archive built)")
     for step in ("extract", "crawl", "reparse", "archive", "search"):
         parser.add_argument(f"--skip-{step}", action="store_true")
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="measure the crawl of this checkout (default: this one)")
     opts = parser.parse_args(argv)
+    global CODE
+    CODE = opts.code.resolve()
     sizes = sorted({int(s) for s in (opts.sizes or f"1000,{opts.n}").split(",") if s.strip()})
     sizes = [s for s in sizes if s <= opts.n] or [opts.n]
     work = opts.workdir or Path(tempfile.mkdtemp(prefix="almodon-bench-"))
@@ -949,6 +1055,7 @@ def main(argv: list[str] | None = None) -> int:
         opts.profile.mkdir(parents=True, exist_ok=True)
     res: dict = {"machine": machine(), "args": {"n": opts.n, "sizes": sizes, "extract_n": opts.extract_n,
                                                 "queries": opts.queries, "seed": opts.seed,
+                                                "repeat": opts.repeat,
                                                 "archive_n": None if opts.skip_archive else opts.archive_n},
                  "targets": TARGETS}
     started = time.perf_counter()
@@ -959,7 +1066,7 @@ def main(argv: list[str] | None = None) -> int:
         pages_dir, res["synth"] = step_synth(opts.n, work, opts.seed)
         # Crawls first: the children's ru_maxrss is then exact for the first (smallest) crawl.
         if not opts.skip_crawl:
-            res["crawl"] = step_crawl(pages_dir, sizes, work, opts.profile)
+            res["crawl"] = step_crawl(pages_dir, sizes, work, opts.profile, opts.repeat, not opts.no_bare)
         if not opts.skip_extract:
             res["extract"] = step_extract(load_pages(pages_dir, opts.extract_n), opts.profile)
         largest = work / f"crawl-{sizes[-1]}" / "almodon.db"

@@ -13,7 +13,7 @@ Two ways to make a record:
   parsed, which is what makes 100,000 articles take minutes instead of the 7 of
   generate → WARC → import.
 - ``pages`` (``--via pages``): page ``i`` is generated as HTML by ``synth.make_page`` and run
-  through ``jobs._prepare`` (extract → validate → normalise) in ``--workers`` processes, as
+  through ``workers.prepare`` (extract → validate → normalise) in ``--workers`` processes, as
   ``almodon import-warc`` does, minus the WARC round trip (~200 pages/s here).
 
 Records are stored in page order: publication dates are spread over the whole archive in that
@@ -57,7 +57,7 @@ def _init(seed: int) -> None:
 
 def _prepare(i: int):
     """Page ``i``: generated, then extracted/validated/normalised exactly as an import does."""
-    from pipelines import jobs
+    from pipelines import workers
     from pipelines.archive import Fetched
 
     templates = _STATE["templates"]
@@ -67,7 +67,7 @@ def _prepare(i: int):
     ctype = f"text/html; charset={fx['charset']}" if fx.get("charset") else "text/html"
     page = Fetched(url=fx["original_url"], body=body, headers={"content-type": ctype},
                    fetched_at=FETCHED_AT)
-    page, kind, payload = jobs._prepare(page)
+    kind, payload = workers.prepare(page)
     page.body = b""  # the parent stores the record; no need to send the page back
     return page, kind, payload
 

@@ -27,13 +27,13 @@ LOCAL_SETTINGS = {
 
 
 def crawl(base_url: str, db: Path, *, mode: str = "archive", extra: dict | None = None,
-          args: dict | None = None) -> subprocess.CompletedProcess:
+          args: dict | None = None, root: Path = ROOT) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "almodon", "-a", f"base_url={base_url}", "-a", f"mode={mode}"]
     for key, value in (args or {}).items():
         cmd += ["-a", f"{key}={value}"]
     for key, value in {**LOCAL_SETTINGS, "ALMODON_DB": str(db), **(extra or {})}.items():
         cmd += ["-s", f"{key}={value}"]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
 
 
 def main() -> int:

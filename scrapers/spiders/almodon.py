@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import scrapy
@@ -25,9 +26,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
-from pipelines import discovery, records
+from pipelines import discovery, records, seen
 from pipelines.extract import urls
-from pipelines.store import Store
+from pipelines.scope import SETTING as SCOPE_SETTING
+from pipelines.scope import Scope, site_hosts
 from scrapers import signals
 from scrapers.items import RawPage
 
@@ -80,6 +82,11 @@ def failure_reason(name: str, detail: str) -> str:
     return _FAILURE_REASONS.get(name, name)
 
 
+# Every page links the same navigation: the URL rewrites are memoised (bounded: memory stays flat).
+_site_url = lru_cache(maxsize=1024)(urls.to_site_url)
+_fetch_url = lru_cache(maxsize=1024)(urls.to_fetch_url)
+
+
 def _day(value: str | None, name: str) -> date | None:
     if value in (None, ""):
         return None
@@ -103,30 +110,39 @@ class AlmodonSpider(scrapy.Spider):
         if self.mode not in MODES:
             raise ValueError(f"mode={mode!r}: expected one of {', '.join(MODES)}")
         self.since, self.until = _day(since, "since"), _day(until, "until")
-        netloc = urlsplit(self.base_url).netloc
-        self.extra_hosts = () if netloc.lower().removeprefix("www.") == "almodon.com" else (netloc,)
+        self.extra_hosts = site_hosts(self.base_url)
+        self.scope = Scope(mode=self.mode, base_url=self.base_url,
+                           since=self.since.isoformat() if self.since else None,
+                           until=self.until.isoformat() if self.until else None, urls=tuple(self.urls),
+                           extra_hosts=self.extra_hosts)
         self.allowed_domains = ["almodon.com", urlsplit(self.base_url).hostname]
         self.seen_keys: set[str] = set()
         self.listings_seen: set[str] = set()
-        self.known_urls: set[str] = set()  # latest mode: what the database already holds
+        self.known_urls: frozenset[str] = frozenset()  # latest mode: what the database already holds
         self.discovered: dict[str, dict] = {}  # article URLs the site named, for `almodon coverage`
         self.discovered_written: set[str] = set()
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        """The run's scope goes into the crawler's settings (not yet frozen here), where the run
+        ledger and the pipelines read it: they never read this spider's attributes."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if not crawler.settings.frozen:
+            crawler.settings.set(SCOPE_SETTING, spider.scope.to_setting(), priority="spider")
+        return spider
+
     # -- helpers -------------------------------------------------------------------------------
     def fetch_url(self, url: str) -> str:
-        return urls.to_fetch_url(url, self.base_url)
+        return _fetch_url(url, self.base_url)
 
     def site_url(self, url: str) -> str:
-        return urls.to_site_url(url, self.base_url)
+        return _site_url(url, self.base_url)
 
     def classify(self, url: str) -> urls.UrlInfo:
         return urls.classify(self.site_url(url), self.extra_hosts)
 
     def in_window(self, day: str | None) -> bool:
-        if not day or self.mode != "archive":
-            return True
-        d = date.fromisoformat(day[:10])
-        return (self.since is None or d >= self.since) and (self.until is None or d <= self.until)
+        return self.scope.in_window(day)
 
     def article_request(self, url: str, via: str, meta: dict | None = None, day: str | None = None):
         """A request for an article URL, or None when it is a duplicate, known, or out of range."""
@@ -164,9 +180,9 @@ class AlmodonSpider(scrapy.Spider):
             self.flush_discovered()
 
     def flush_discovered(self) -> None:
+        """Hand the batch to the run's writer (by signal: the spider never writes the store)."""
         if self.discovered:
-            with self._store() as store:
-                discovery.record(store.conn, self.discovered)
+            self.crawler.signals.send_catch_log(signals.urls_discovered, rows=self.discovered)
             self.discovered_written.update(self.discovered)
             self.discovered = {}
 
@@ -184,8 +200,8 @@ class AlmodonSpider(scrapy.Spider):
         yield scrapy.Request(fetch, callback=callback, errback=self.failed, meta={"via": via, **meta})
 
     # -- discovery -------------------------------------------------------------------------------
-    def _store(self) -> Store:
-        return Store(self.settings.get("ALMODON_DB") or "data/almodon.db")
+    def _db(self) -> str:
+        return self.settings.get("ALMODON_DB") or "data/almodon.db"
 
     async def start(self):
         if self.mode == "refresh":
@@ -193,9 +209,7 @@ class AlmodonSpider(scrapy.Spider):
                 yield req
             return
         if self.mode == "latest":
-            with self._store() as store:
-                dead = {urls.canonicalize(u) for u in store.dead_urls()}
-                self.known_urls = store.known_urls() | (dead - {None})
+            self.known_urls = seen.seen_urls(self._db())  # read-only
         if self.mode == "urls":
             for u in self.urls:
                 req = self.article_request(u, "url")
@@ -217,8 +231,7 @@ class AlmodonSpider(scrapy.Spider):
         """Conditional re-visits of stored articles that the policy says are due."""
         policy = parse_policy(self.settings.get("ALMODON_REFRESH_POLICY", DEFAULT_POLICY))
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self._store() as store:
-            due = store.due_for_refresh(policy, now)
+        due = seen.due_for_refresh(self._db(), policy, now)  # read-only
         self.crawler.stats.set_value("almodon/refresh/due", len(due))
         for row in due:
             headers = {}
@@ -318,6 +331,8 @@ class AlmodonSpider(scrapy.Spider):
         if self.mode != "archive":
             return
         for href in response.css("a::attr(href)").getall():
+            if "author" not in href:  # cheap test first: most links are not author pages
+                continue
             m = _AUTHOR_PAGE.search(self.site_url(response.urljoin(href)))
             if m:
                 listing = f"{urls.CANONICAL_BASE}/getallauthorarticles/1/{m.group(1).lower()}"

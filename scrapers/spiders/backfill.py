@@ -37,6 +37,8 @@ from pipelines.backfill.captures import (
     parse_cdx_json,
 )
 from pipelines.extract import urls
+from pipelines.scope import SETTING as SCOPE_SETTING
+from pipelines.scope import Scope
 from pipelines.store import Store
 from scrapers import signals
 from scrapers.items import RawPage
@@ -92,6 +94,11 @@ class BackfillSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.idle, scrapy_signals.spider_idle)
+        if not crawler.settings.frozen:  # the run's scope, for the run ledger and the pipelines
+            crawler.settings.set(SCOPE_SETTING, Scope(
+                job=spider.job, mode=spider.source, base_url=spider.base_url,
+                since=spider.since.isoformat() if spider.since else None,
+                until=spider.until.isoformat() if spider.until else None).to_setting(), priority="spider")
         return spider
 
     # -- state -----------------------------------------------------------------------------------

@@ -1,0 +1,304 @@
+"""Processes beside the one that fetches: extraction workers and the one SQLite writer.
+
+Extraction is pure CPU (``process.prepare``: extract → validate → normalise), so it runs in a
+pool of worker processes; the database has exactly one writer, the parent (``jobs``) or, in a
+crawl, a writer process of its own, so the Scrapy process only fetches and archives.
+
+- :func:`prepared`: the pool as an ordered iterator (``almodon reparse`` / ``import-warc``).
+- :class:`ExtractionPool`: the same work as awaitable futures (the crawl's ``ExtractPipeline``).
+- :class:`Writer`: one process holding the one ``Store``; calls run in submission order (FIFO),
+  so a page's ``raw_pages`` row is always written before its article.
+
+Both start with the ``spawn`` method (no fork of a process that holds threads or SQLite
+handles; the children inherit no file descriptor, so a killed crawl leaves no lock behind).
+No Scrapy import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+
+from . import discovery, process
+from .archive import Fetched
+from .store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def spawn_context():
+    return multiprocessing.get_context("spawn")
+
+
+# -- extraction -----------------------------------------------------------------------------
+def prepare(page: Fetched, extra_hosts: tuple[str, ...] = ()) -> tuple[str, object]:
+    """Steps 1-3 for one page: ``("ok", record)``, ``("rejected", (reason, detail))`` or
+    ``("error", text)``. Never raises (a worker must not die)."""
+    try:
+        return "ok", process.prepare(page, extra_hosts)
+    except process.Rejected as exc:
+        return "rejected", (exc.reason, exc.detail)
+    except Exception as exc:
+        logger.exception("failed on %s", page.url)
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+def _prepare_with_page(page: Fetched) -> tuple[Fetched, str, object]:
+    return (page, *prepare(page))
+
+
+def prepared(pages: Iterable[Fetched], workers: int) -> Iterator[tuple[Fetched, str, object]]:
+    """``(page, kind, payload)`` for each page, in order; with ``workers > 1`` in a process pool."""
+    if workers <= 1:
+        yield from map(_prepare_with_page, pages)
+        return
+    with spawn_context().Pool(workers) as pool:
+        yield from pool.imap(_prepare_with_page, pages, chunksize=16)
+
+
+# -- processes beside the event loop ------------------------------------------------------------
+def _serve(conn, initializer=None, initargs=()) -> None:
+    """A child's loop: ``(call id, function, args, kwargs)`` in, ``(call id, ok, value)`` out."""
+    if initializer is not None:
+        initializer(*initargs)
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:  # the parent is gone (even killed): so is this process
+            return
+        if message is None:
+            conn.send(None)
+            return
+        call_id, fn, args, kwargs = message
+        try:
+            conn.send((call_id, True, fn(*args, **kwargs)))
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller
+            conn.send((call_id, False, exc))
+
+
+class _Lane:
+    """One child process and its pipe, driven from the parent's event loop without threads:
+    calls are pickled and written by the caller's thread (at most ``depth`` in the pipe, the rest
+    wait here, in order), results are read when the loop says the pipe is readable. (A
+    ``ProcessPoolExecutor`` hands every call to helper threads; in the Scrapy process their GIL
+    hand-offs cost ~1.7 ms per call, more than the page's extraction.)"""
+
+    def __init__(self, name: str, depth: int, initializer=None, initargs=()) -> None:
+        ctx = spawn_context()
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, initializer, initargs), name=name, daemon=True)
+        self.process.start()
+        child.close()
+        self.depth = depth
+        self.waiting: collections.deque = collections.deque()
+        self.futures: dict[int, Future] = {}
+        self.sent = 0
+        self._ids = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def load(self) -> int:
+        return len(self.futures)
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        future: Future = Future()
+        call_id = next(self._ids)
+        self.futures[call_id] = future
+        self.waiting.append((call_id, fn, args, kwargs))
+        self._watch()
+        self._flush()
+        return future
+
+    def _flush(self) -> None:
+        while self.waiting and self.sent < self.depth:
+            self.conn.send(self.waiting.popleft())
+            self.sent += 1
+
+    def _watch(self) -> None:
+        """Read results as the event loop finds them (when called from inside one)."""
+        if self._loop is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._loop = loop
+        loop.add_reader(self.conn.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        while self.conn.poll():
+            self._receive()
+
+    def _receive(self) -> None:
+        try:
+            message = self.conn.recv()
+        except EOFError:
+            self._broken(RuntimeError(f"{self.process.name} died (exit {self.process.exitcode})"))
+            return
+        if message is None:
+            return
+        call_id, ok, value = message
+        self.sent -= 1
+        future = self.futures.pop(call_id)
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+        self._flush()
+
+    def _broken(self, exc: Exception) -> None:
+        self._unwatch()
+        for future in self.futures.values():
+            if not future.done():
+                future.set_exception(exc)
+        self.futures.clear()
+        self.waiting.clear()
+
+    def wait(self, future: Future):
+        """Block until ``future`` is done (reading every result that arrives before it)."""
+        while not future.done():
+            self._flush()
+            if not self.conn.poll(1.0):
+                if not self.process.is_alive() and not self.conn.poll():
+                    self._broken(RuntimeError(f"{self.process.name} died (exit {self.process.exitcode})"))
+                continue
+            self._receive()
+        return future.result()
+
+    def _unwatch(self) -> None:
+        if self._loop is not None:
+            if not self._loop.is_closed():
+                self._loop.remove_reader(self.conn.fileno())
+            self._loop = None
+
+    def close(self) -> None:
+        """Finish every call, then stop the child."""
+        for future in list(self.futures.values()):
+            try:
+                self.wait(future)
+            except Exception as exc:  # noqa: BLE001 - its caller has been told
+                logger.debug("%s: a call failed at close: %s", self.process.name, exc)
+        self._unwatch()
+        if self.process.is_alive():
+            try:
+                self.conn.send(None)
+                self.conn.recv()
+            except (EOFError, OSError):
+                pass
+        self.process.join(timeout=60)
+        self.conn.close()
+
+
+class ExtractionPool:
+    """``await pool.prepare(page, hosts)`` → ``(kind, payload)``, computed in one of ``workers``
+    processes (the least busy); ``workers == 0``: in this process, for debugging."""
+
+    def __init__(self, workers: int, depth: int = 4) -> None:
+        self.workers = workers
+        self._lanes = [_Lane(f"almodon-extract-{i}", depth) for i in range(workers)]
+
+    def _lane(self) -> _Lane:
+        return min(self._lanes, key=lambda lane: lane.load)
+
+    async def prepare(self, page: Fetched, extra_hosts: tuple[str, ...] = ()) -> tuple[str, object]:
+        if not self._lanes:
+            return prepare(page, extra_hosts)
+        return await asyncio.wrap_future(self._lane().submit(prepare, page, extra_hosts))
+
+    def map(self, pages: Iterable[Fetched]) -> Iterator[tuple[Fetched, str, object]]:
+        """Synchronous, ordered (recovery at the start of a run), a few pages ahead per worker."""
+        if not self._lanes:
+            yield from map(_prepare_with_page, pages)
+            return
+        ahead: collections.deque = collections.deque()
+        for page in pages:
+            lane = self._lane()
+            ahead.append((lane, lane.submit(_prepare_with_page, page)))
+            if len(ahead) >= 4 * len(self._lanes):
+                lane, future = ahead.popleft()
+                yield lane.wait(future)
+        while ahead:
+            lane, future = ahead.popleft()
+            yield lane.wait(future)
+
+    def close(self) -> None:
+        for lane in self._lanes:
+            lane.close()
+        self._lanes = []
+
+
+# -- the one writer -------------------------------------------------------------------------
+_STORE: Store | None = None
+
+
+def _open_store(db: str) -> None:
+    global _STORE
+    _STORE = Store(db)
+
+
+def _write(op: str, args: tuple, kwargs: dict):
+    """Run one store operation in the writer (``_STORE`` is this process's Store)."""
+    store = _STORE
+    if op == "raw":  # idempotent per URL + content hash (a recovered page is not indexed twice)
+        if store.latest_raw_hash(kwargs["url"]) == kwargs["sha256"]:
+            return False
+        store.add_raw(**kwargs)
+        return True
+    if op == "store":
+        return process.store_record(store, *args)  # record, page, run_id[, source]
+    if op == "discovered":
+        return discovery.record(store.conn, *args)
+    if op == "close":
+        store.close()
+        return None
+    return getattr(store, op)(*args, **kwargs)  # start_run, finish_run, record_skip, touch, add_aliases
+
+
+class Writer:
+    """The run's one SQLite writer, in a process of its own (``inline=True``: in this one).
+
+    ``submit(op, …)`` returns a ``concurrent.futures.Future``; ``await call(op, …)`` the result;
+    ``run(op, …)`` waits for it. Operations are ``Store`` methods (``start_run``, ``finish_run``,
+    ``record_skip``, ``touch``, ``add_aliases``) plus ``raw`` (``add_raw`` unless the URL's last
+    archived body has the same hash) and ``store`` (``process.store_record``). They run in the
+    order they were submitted."""
+
+    def __init__(self, db: str | Path, *, inline: bool = False, depth: int = 16) -> None:
+        self.db = str(db)
+        self._lane: _Lane | None = None
+        if inline:
+            _open_store(self.db)
+        else:
+            self._lane = _Lane("almodon-writer", depth, _open_store, (self.db,))
+
+    def submit(self, op: str, *args, **kwargs) -> Future:
+        if self._lane is not None:
+            return self._lane.submit(_write, op, args, kwargs)
+        future: Future = Future()
+        try:
+            future.set_result(_write(op, args, kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+    async def call(self, op: str, *args, **kwargs):
+        return await asyncio.wrap_future(self.submit(op, *args, **kwargs))
+
+    def run(self, op: str, *args, **kwargs):
+        future = self.submit(op, *args, **kwargs)
+        return self._lane.wait(future) if self._lane is not None else future.result()
+
+    def close(self) -> None:
+        """Finish every submitted write, then close the store."""
+        try:
+            self.run("close")
+        finally:
+            if self._lane is not None:
+                self._lane.close()
+                self._lane = None
