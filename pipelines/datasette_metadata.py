@@ -105,7 +105,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "headline": "Headline of this version.",
         "body": "Empty: the text is in record_z (before migration 6 it was here).",
         "record": "Empty: the record is in record_z (before migration 6 it was here).",
-        "record_z": "The version's record, zlib-compressed JSON of what changed "
+        "record_z": "The version's record, zlib-compressed JSON of what changed (for the version "
+                    "articles shows: what articles does not hold) "
                     "(read it with Store.versions or pipelines.versions.record_of).",
         "source": "Where the capture came from: crawl, wayback, commoncrawl, import, reparse.",
         "extractor_version": "Version of the extractor that made the record (NULL: before it was kept).",

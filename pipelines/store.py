@@ -59,6 +59,7 @@ def _pack_versions(store: Store) -> int:
         shown = conn.execute("SELECT content_hash, last_changed_at FROM articles WHERE id = ?", (article_id,)).fetchone()
         if shown["content_hash"] != newest["content_hash"]:
             record = versions.record_of(conn, newest["id"])
+            versions.materialise(conn, article_id)
             cols = {**store._article_row(record), "last_changed_at": newest["fetched_at"]}
             conn.execute(f"UPDATE articles SET {', '.join(f'{k} = ?' for k in cols)} WHERE id = ?",
                          (*cols.values(), article_id))
@@ -99,6 +100,34 @@ def _paragraphs_from_body(store: Store) -> int:
     conn.execute(f"ALTER TABLE articles ADD COLUMN paragraphs TEXT GENERATED ALWAYS AS ({expr}) VIRTUAL")
     store.__dict__.pop("_record_columns", None)  # read again: paragraphs is no longer written
     return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def _shown_from_articles(store: Store) -> int:
+    """Migration 10: the version ``articles`` shows stops repeating it. Its record is packed
+    again as a change from what ``articles`` (with its images and videos) gives back; every
+    version of the article is then read back and compared (as JSON) with what it was, and the
+    article is left as it was if anything differs. Returns the versions repacked (the store
+    then vacuums)."""
+    conn = store.conn
+    moved = 0
+    for article_id, number, chash in conn.execute("SELECT id, version, content_hash FROM articles").fetchall():
+        shown = conn.execute("SELECT id, record_z FROM article_versions WHERE article_id = ? AND version = ? "
+                             "AND content_hash = ? AND degraded IS NULL AND record_z IS NOT NULL",
+                             (article_id, number, chash)).fetchone()
+        if shown is None or versions.unpack(shown["record_z"]).get("$base") == versions.SHOWN:
+            continue
+        ids = [r[0] for r in conn.execute("SELECT id FROM article_versions WHERE article_id = ?", (article_id,))]
+        before = {i: _json(versions.record_of(conn, i)) for i in ids}
+        record = versions.record_of(conn, shown["id"])
+        conn.execute("UPDATE article_versions SET record_z = ? WHERE id = ?",
+                     (versions.pack(record, (versions.SHOWN, versions.shown_record(conn, article_id))), shown["id"]))
+        cache: dict = {}
+        if any(_json(versions.record_of(conn, i, cache)) != before[i] for i in ids):
+            logger.warning("article %d: its shown version kept whole (articles does not give it back)", article_id)
+            conn.execute("UPDATE article_versions SET record_z = ? WHERE id = ?", (shown["record_z"], shown["id"]))
+            continue
+        moved += 1
+    return moved
 
 
 #: Numbered migrations for databases made by an older schema.sql: (version, description, step).
@@ -142,6 +171,7 @@ MIGRATIONS: tuple[tuple[int, str, str | Callable[[Store], int]], ...] = (
      ("DROP VIEW IF EXISTS article_search; DROP TRIGGER IF EXISTS articles_fts_delete; "
       "DROP TRIGGER IF EXISTS articles_fts_update; DROP TABLE IF EXISTS article_fts")),
     (9, "articles.paragraphs computed from body (stored once)", _paragraphs_from_body),
+    (10, "article versions: the shown version kept as a change from articles", _shown_from_articles),
 )
 #: Where a stored version came from (``article_versions.source``).
 SOURCES = ("crawl", "wayback", "commoncrawl", "import", "reparse")
@@ -174,6 +204,7 @@ class Store:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=30)
+            self.conn.execute("PRAGMA page_size = 32768")  # a new file only (docs/benchmark.md); else a no-op
         self.conn.row_factory = sqlite3.Row
         search_index.register_functions(self.conn)  # the search index's triggers call them
         self.conn.execute("PRAGMA busy_timeout = 30000")
@@ -325,9 +356,10 @@ class Store:
                 marks = ", ".join("?" for _ in cols)
                 cur = self.conn.execute(f"INSERT INTO articles ({names}) VALUES ({marks})", tuple(cols.values()))
                 article_id = int(cur.lastrowid)
-                self._add_version(article_id, 1, record, row, fetched_at=fetched_at, run_id=run_id,
-                                  source=source, made_by=made_by, base=None, changed=[])
                 self._show(article_id, record)
+                self._add_version(article_id, 1, record, row, fetched_at=fetched_at, run_id=run_id,
+                                  source=source, made_by=made_by, base=None, changed=[],
+                                  text_base=(versions.SHOWN, versions.shown_record(self.conn, article_id)))
                 self._add_aliases(article_id, record["url"], aliases)
                 self._log_extraction(record, "new", run_id, fetched_at, made_by)
                 return "new"
@@ -357,22 +389,32 @@ class Store:
                                     old_is_later=not good_earlier) if reference is not None else []
             base = versions.base_of(earlier, made_by)
             number = at + 1
+            changed = versions.changed_fields(record, base and rec(base))
+            shows = not reasons and all(v["degraded"] for v in later)  # articles will show it
             if later:
                 versions.make_room(self.conn, article_id, number)
-            text_base = base or reference  # the text is stored as a change from it
-            self._add_version(article_id, number, record, row, fetched_at=fetched_at, run_id=run_id,
-                              source=source, made_by=made_by, base=base,
-                              changed=versions.changed_fields(record, base and rec(base)),
-                              reextraction=reextraction, degraded=",".join(reasons) or None,
-                              text_base=text_base and (text_base["id"], rec(text_base)))
-            if later:
-                versions.recompare(self.conn, article_id, after=number)
-            if not reasons and all(v["degraded"] for v in later):
+            previous: list = []
+            if shows:
+                # the version shown so far is read back before articles changes and kept, once the
+                # new one is stored (as a change from what articles then shows), as a change from it
+                previous = versions.shown_versions(self.conn, article_id)
                 cols = {**row, "last_changed_at": fetched_at, "version": number}
                 assignments = ", ".join(f"{name} = ?" for name in cols)
                 self.conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?", (*cols.values(), article_id))
                 self._seen(article_id, fetched_at, run_id, fetch)
                 self._show(article_id, record)
+                text = (versions.SHOWN, versions.shown_record(self.conn, article_id))
+            else:
+                text_base = base or reference  # the text is stored as a change from it
+                text = text_base and (text_base["id"], rec(text_base))
+            new_id = self._add_version(article_id, number, record, row, fetched_at=fetched_at, run_id=run_id,
+                                       source=source, made_by=made_by, base=base, changed=changed,
+                                       reextraction=reextraction, degraded=",".join(reasons) or None,
+                                       text_base=text)
+            versions.rebase(self.conn, previous, new_id)
+            if later:
+                versions.recompare(self.conn, article_id, after=number)
+            if shows:
                 outcome = "reextracted" if reextraction else "updated"
             else:
                 shown = versions.current(versions.rows(self.conn, article_id))
@@ -385,8 +427,8 @@ class Store:
     def _add_version(self, article_id: int, number: int, record: dict, row: dict, *, fetched_at: str,
                      run_id: int | None, source: str, made_by: str, base: dict | None, changed: list[str],
                      reextraction: bool = False, degraded: str | None = None,
-                     text_base: tuple[int, dict] | None = None) -> None:
-        self.conn.execute(
+                     text_base: tuple[int | str, dict] | None = None) -> int:
+        return self.conn.execute(
             "INSERT INTO article_versions (article_id, version, fetched_at, modified_at, content_hash, "
             "headline, body, record, changed_fields, run_id, source, extractor_version, reextraction, "
             "degraded, base_id, body_chars, conflicts, record_z) "
@@ -395,7 +437,7 @@ class Store:
              record["headline"], _json(changed), run_id, source, made_by, int(reextraction), degraded,
              base and base["id"], len(row["body"]), _json(record.get("conflicts") or []),
              versions.pack({**record, "extractor_version": made_by}, text_base)),
-        )
+        ).lastrowid
 
     def _seen(self, article_id: int, fetched_at: str, run_id: int | None, fetch: dict) -> None:
         """A capture of the article at ``fetched_at``: widen the seen/checked times; the HTTP

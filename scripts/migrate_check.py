@@ -30,6 +30,15 @@ def digest(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
             h.update(repr(tuple(row)).encode())
             n += 1
         out[table] = (n, h.hexdigest()[:16])
+    from pipelines import versions  # reads every layout: record and body columns, or record_z
+
+    conn.row_factory = sqlite3.Row
+    h, n, cache = hashlib.sha256(), 0, {}
+    for (vid,) in conn.execute("SELECT id FROM article_versions ORDER BY article_id, fetched_at, id").fetchall():
+        h.update(versions._json(versions.record_of(conn, vid, cache)).encode())
+        n += 1
+    conn.row_factory = None
+    out["article_versions"] = (n, h.hexdigest()[:16])
     return out
 
 

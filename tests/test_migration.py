@@ -59,6 +59,11 @@ def test_every_version_survives_the_migration_exactly(old_db):
             old = {k: v for k, v in old.items() if k != "_run"}
             assert after[key]["record"] == old, key  # the record and body, exactly
             assert after[key]["source"] == ("import" if run == 3 else "crawl")
+        # migration 10: the version each article shows is kept as a change from articles
+        from pipelines.versions import unpack
+        shown = c.execute("SELECT v.record_z FROM article_versions v JOIN articles a ON a.id = v.article_id "
+                          "AND a.version = v.version").fetchall()
+        assert len(shown) == 3 and all(unpack(z)["$base"] == "articles" for (z,) in shown)
         # the old text columns are emptied, the text lives once in record_z
         assert c.execute("SELECT count(*) FROM article_versions WHERE body <> '' OR record <> '' "
                          "OR record_z IS NULL").fetchone()[0] == 0

@@ -301,3 +301,100 @@ def test_a_long_chain_of_versions_is_reconstructed_in_any_arrival_order(tmp_path
         assert [v["record"]["paragraphs"] for v in got] == [r["paragraphs"] for r in chain]
         assert [v["record"]["headline"] for v in got] == [r["headline"] for r in chain]
         assert store.conn.execute("SELECT headline FROM articles").fetchone()[0] == chain[-1]["headline"]
+
+
+# -- the version articles shows is not stored twice ----------------------------------------------
+def _stored(store: Store, url: str) -> list[dict]:
+    from pipelines.versions import unpack
+
+    return [unpack(r[0]) for r in store.conn.execute(
+        "SELECT v.record_z FROM article_versions v JOIN articles a ON a.id = v.article_id WHERE a.url = ? "
+        "ORDER BY v.version", (url,))]
+
+
+def test_the_version_articles_shows_is_kept_as_a_change_from_articles(tmp_path, record):
+    from pipelines.extract.version import EXTRACTOR_VERSION
+
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(record, fetched_at="2026-01-01T00:00:00Z")
+        (kept,) = _stored(store, record["url"])
+        assert kept["$base"] == "articles" and "paragraphs" in kept["$same"] and "body" not in kept
+        assert "headline" not in kept and "images" not in kept  # read back from articles / images
+        size = store.conn.execute("SELECT length(record_z) FROM article_versions").fetchone()[0]
+        assert size < 100 < len(record["body"].encode())
+        assert store.versions(record["url"])[0]["record"] == {**record, "extractor_version": EXTRACTOR_VERSION}
+
+
+def test_a_replaced_version_gets_its_own_record_and_every_version_comes_back(tmp_path, record):
+    """The shown version is kept as a change from the version that replaces it, also when an
+    older capture stored in between was kept as a change from it (no chain leads back)."""
+    from pipelines.extract.version import EXTRACTOR_VERSION
+
+    middle, older, newer = retitled(record, " (2)"), retitled(record, " (1)"), retitled(record, " (3)")
+    newer["paragraphs"] = [*record["paragraphs"], "فقرة جديدة."]
+    newer = records.normalise(newer)
+    with Store(tmp_path / "a.db") as store:
+        assert store.upsert(middle, fetched_at="2026-02-01T00:00:00Z") == "new"
+        assert store.upsert(older, fetched_at="2026-01-01T00:00:00Z") == "earlier"
+        assert [k.get("$base") for k in _stored(store, record["url"])][1] == "articles"
+        assert store.upsert(newer, fetched_at="2026-03-01T00:00:00Z") == "updated"
+        bases = [k.get("$base") for k in _stored(store, record["url"])]
+        ids = [v["id"] for v in store.versions(record["url"])]
+        assert bases[2] == "articles" and bases[1] == ids[2]  # the replaced one: a change from its successor
+        assert bases[0] in ids[1:]
+        got = [v["record"] for v in store.versions(record["url"])]
+        assert got == [{**r, "extractor_version": EXTRACTOR_VERSION} for r in (older, middle, newer)]
+
+
+def test_a_failed_update_keeps_the_shown_version_whole(tmp_path, record, monkeypatch):
+    """The shown version is written out in the transaction that changes articles: when that
+    transaction fails (here: the search index), neither happens and the version still reads back."""
+    from pipelines.extract.version import EXTRACTOR_VERSION
+    from pipelines.search import index
+
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(record, fetched_at="2026-01-01T00:00:00Z")
+
+        def broken(*_a, **_k):
+            raise RuntimeError("killed")
+
+        monkeypatch.setattr(index, "index_article", broken)
+        with pytest.raises(RuntimeError):
+            store.upsert(retitled(record, " (محدّث)"), fetched_at="2026-02-01T00:00:00Z")
+        assert [k["$base"] for k in _stored(store, record["url"])] == ["articles"]
+        assert store.conn.execute("SELECT headline FROM articles").fetchone()[0] == record["headline"]
+        assert [v["record"] for v in store.versions(record["url"])] == [
+            {**record, "extractor_version": EXTRACTOR_VERSION}]
+
+
+def test_records_read_with_and_without_the_preset_dictionary():
+    """Records written before the dictionary (plain zlib) read as they were; the dictionary is
+    named by its Adler-32 in each stream, so it must never change (this pins it)."""
+    import zlib
+
+    from pipelines import versions as v
+
+    assert zlib.adler32(v._ZDICT) == 560078717
+    record = {"headline": "عنوان", "paragraphs": ["فقرة"], "extractor_version": "2026.11.30"}
+    assert v.unpack(zlib.compress(v._json(record).encode("utf-8"), 9)) == record
+    packed = v.pack(record)
+    assert packed[1] & 0x20 and v.unpack(packed) == record
+
+
+def test_materialise_writes_the_shown_version_out_without_a_cycle(tmp_path, record):
+    """For code that changes articles otherwise (migration 6): the shown version gets its own
+    record; its base (an older capture stored as a change from it) would lead back to it, so
+    it is kept whole, and every version still reads back."""
+    from pipelines import versions as v
+    from pipelines.extract.version import EXTRACTOR_VERSION
+
+    older = retitled(record, " (1)")
+    with Store(tmp_path / "a.db") as store:
+        store.upsert(record, fetched_at="2026-02-01T00:00:00Z")
+        store.upsert(older, fetched_at="2026-01-01T00:00:00Z")
+        with store.conn:
+            assert v.materialise(store.conn, 1) == 1
+        kept = _stored(store, record["url"])
+        assert kept[1].get("$base") is None and kept[0]["$base"] == store.versions(record["url"])[1]["id"]
+        assert [x["record"] for x in store.versions(record["url"])] == [
+            {**r, "extractor_version": EXTRACTOR_VERSION} for r in (older, record)]
