@@ -245,11 +245,15 @@ def test_commoncrawl_end_to_end(commoncrawl):
     versions = query(db, "SELECT v.fetched_at, v.headline FROM article_versions v JOIN articles a "
                          "ON a.id = v.article_id WHERE a.url = ? ORDER BY v.version", REC)
     assert [v["headline"] for v in versions] == [C["reconstruction"]["headline"], C["changed"]]
-    # the numeric and dated captures of one article: one article; the earlier capture (listed
-    # second) becomes version 1 and, being identical, shows no change (Store.upsert's rule)
+    # the numeric and dated captures of one article: one article whose first version is the
+    # earlier capture, and no change. The two captures are fetched concurrently, so either may
+    # be stored first: the earlier one first leaves the later one a mere re-sighting (one
+    # version); the later one first keeps both sightings as identical versions (Store.upsert's
+    # rule, tests/test_versions.py); both are right, and the change views agree.
     talks = query(db, "SELECT v.version, v.fetched_at, v.content_hash FROM article_versions v JOIN articles a "
                       "ON a.id = v.article_id WHERE a.url = ? ORDER BY v.version", TALKS)
-    assert [v["fetched_at"] for v in talks] == ["2016-03-28T10:15:00Z", "2016-04-01T00:00:00Z"]
+    assert [v["fetched_at"] for v in talks] in (["2016-03-28T10:15:00Z"],
+                                                ["2016-03-28T10:15:00Z", "2016-04-01T00:00:00Z"])
     assert len({v["content_hash"] for v in talks}) == 1
     assert not query(db, "SELECT * FROM article_changes WHERE url = ?", TALKS)
     # every record fetched as a byte range of its WARC file, one 429 honoured first
