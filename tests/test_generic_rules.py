@@ -97,3 +97,14 @@ def test_time_inside_a_body_without_the_headline_is_not_the_article_date():
     rec = extract(html, URL)
     assert rec.published.utc == "2024-05-02T05:00:00Z"
     assert "13:40" not in rec.paragraphs
+
+
+def test_a_place_beside_the_name_is_not_the_author():
+    from pipelines.extract.generic import _without_place
+
+    assert _without_place("الرياض - سعد القحطاني") == "سعد القحطاني"
+    assert _without_place("سعد القحطاني - المحرر الاقتصادي") == "سعد القحطاني"
+    assert _without_place("بيروت - سعد القحطاني") == "بيروت - سعد القحطاني"  # no article: left as it is
+    html = _page('<span class="writer">الكويت - نورة الصباح</span>').replace(b"<body>", b"<body><div class=\"news\">")
+    rec = extract(html.replace(b"</body>", b"</div></body>"), URL)
+    assert rec.authors == ["نورة الصباح"]

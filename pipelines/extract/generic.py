@@ -317,8 +317,30 @@ def byline_name(text: str) -> list[str]:
     m = _BYLINE_PREFIX.match(text)
     if not m:
         return []
-    rest = _NAME_END.sub("", text[m.end():])
+    rest = _NAME_END.sub("", _without_place(text[m.end():]))
     return split_names(rest)
+
+
+_DASH = re.compile(r"\s[-–—]\s")
+
+
+def _all_definite(part: str) -> bool:
+    words = part.split()
+    return bool(words) and all(w.startswith("ال") for w in words)
+
+
+def _without_place(text: str) -> str:
+    """``المدينة المنورة - فهد العتيبي`` → ``فهد العتيبي``: of the two sides of a dash, the one
+    whose every word carries the article ``ال`` is a place (a dateline), not a person (a given name
+    never does); the other side is the name. Any other line is returned as it is."""
+    parts = _DASH.split(text, 1)
+    if len(parts) == 2:
+        first, second = parts[0].strip(), parts[1].strip()
+        if _all_definite(first) and second and not _all_definite(second):
+            return second
+        if _all_definite(second) and first and not _all_definite(first):
+            return first
+    return text
 
 
 def byline_authors(page: Page, head_el: etree._Element | None, region: etree._Element | None,
@@ -366,7 +388,7 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
         return _dedupe(names)
     for kind_el in _author_elements(idx, scope):
         text = idx.text(kind_el, 90)
-        names = byline_name(text) or split_names(_NAME_END.sub("", text))
+        names = byline_name(text) or split_names(_NAME_END.sub("", _without_place(text)))
         if names:
             return _dedupe(names)
     return []
