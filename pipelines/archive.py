@@ -7,8 +7,11 @@ No Scrapy import: the crawl's ArchivePipeline, ``almodon reparse`` and ``almodon
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -137,10 +140,112 @@ def read_at(path: str | Path, offset: int) -> Fetched | None:
     return None
 
 
-def iter_warc(path: str | Path) -> Iterator[Fetched]:
-    """Every HTTP response in a WARC file (``.warc`` or ``.warc.gz``), in file order."""
+class NotAWarc(ValueError):
+    """A file given as a WARC that is empty or not a WARC at all (the message is one line)."""
+
+
+@dataclass
+class Cut:
+    """A record that ends before its ``Content-Length`` (a file cut short), or the point where
+    a file stops being readable: counted as ``truncated``, never silently dropped."""
+
+    path: str
+    offset: int
+    url: str
+    detail: str
+
+
+def check_warc(path: str | Path) -> None:
+    """Raise ``NotAWarc`` unless ``path`` starts like a WARC file (``WARC/…``, gzipped or not).
+    Reads a few bytes only."""
+    path = Path(path)
     with open(path, "rb") as fh:
-        for record in ArchiveIterator(fh):
-            page = _from_record(record)
-            if page is not None:
-                yield page
+        head = fh.read(2)
+        fh.seek(0)
+        if not head:
+            raise NotAWarc(f"{path}: empty file, no records")
+        try:
+            start = gzip.GzipFile(fileobj=fh).read(5) if head == b"\x1f\x8b" else fh.read(5)
+        except (OSError, EOFError, zlib.error):
+            start = b""
+    if start != b"WARC/":
+        raise NotAWarc(f"{path} is not a WARC file (expected WARC/1.0 or WARC/1.1 records, "
+                       "gzipped or not)")
+
+
+def iter_warc(path: str | Path, on_cut=None) -> Iterator[Fetched]:
+    """Every HTTP response in a WARC file (``.warc`` or ``.warc.gz``), in file order. A record
+    cut short (its headers, its block, or the gzip member that holds it), or bytes that stop
+    parsing, end the file: ``on_cut(Cut)`` is called (without it, ``NotAWarc`` is raised); the
+    complete records before it have been yielded, the cut one is not."""
+    def cut(offset: int, url: str, detail: str) -> None:
+        if on_cut is None:
+            raise NotAWarc(f"{path}: {detail} at byte {offset}")
+        on_cut(Cut(str(path), offset, url, detail))
+
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(0)
+        records = ArchiveIterator(fh)
+        end = 0
+        try:
+            for record in records:
+                page = _from_record(record)
+                while record.raw_stream.read(1 << 16):  # the rest of the record
+                    pass
+                offset = records.get_record_offset()  # (the record is read: no seek)
+                end = offset + records.get_record_length()
+                problem = _incomplete(record)
+                if problem is None and gzipped and end >= size and not _member_complete(fh, offset):
+                    problem = "its gzip member ends before the gzip trailer"
+                if problem:
+                    url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
+                    cut(offset, url, f"record cut short: {problem}")
+                    return
+                if page is not None:
+                    yield page
+        except Exception as exc:  # noqa: BLE001 - warcio fails on cut input in many ways (ArchiveLoadFailed,
+            # EOFError, zlib.error, AttributeError on headers cut before the URI, …): all mean "cut here"
+            cut(end, "", f"unreadable from here ({type(exc).__name__}: {str(exc)[:200]})")
+            return
+        if not _blank_from(fh, end):  # bytes after the last whole record that make no record
+            cut(end, "", "record cut short before its headers were complete")
+
+
+def _incomplete(record) -> str | None:
+    """Why a record read to its end is not whole, or None. Every WARC record has a numeric
+    Content-Length, which warcio reads through a LimitReader: no such header (its headers were
+    cut) or a limit left (its block was cut) means the file ends inside it."""
+    declared = (record.rec_headers.get_header("Content-Length") or "").strip()
+    missing = getattr(record.raw_stream, "limit", None)
+    if not declared.isdigit() or missing is None:
+        return "its headers are incomplete"
+    if missing > 0:
+        return f"{missing} bytes of its block missing"
+    return None
+
+
+def _member_complete(fh, offset: int) -> bool:
+    """True when the gzip member starting at ``offset`` ends with its trailer (a file cut in
+    the last few bytes still decompresses to the whole record, but its CRC is gone)."""
+    here = fh.tell()
+    try:
+        fh.seek(offset)
+        member = zlib.decompressobj(wbits=31)
+        while not member.eof and (chunk := fh.read(1 << 16)):
+            member.decompress(chunk)
+        return member.eof
+    except zlib.error:
+        return False
+    finally:
+        fh.seek(here)
+
+
+def _blank_from(fh, offset: int) -> bool:
+    """True when the file holds only whitespace (record separators) from ``offset`` on."""
+    fh.seek(offset)
+    while chunk := fh.read(1 << 16):
+        if chunk.strip():
+            return False
+    return True

@@ -7,26 +7,79 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
+from . import exits
 from .backfill.command import backfill_cmd
 from .backfill.coverage import coverage_cmd
 from .export import export_cmd
 from .extract import NotAnArticle, extract
 from .extract import dates as dates_mod
 from .fetch import fetch_one
+from .options import DAY, DEFAULT_DB, db_option
 from .search import search_cmd
 from .serve import serve_cmd
-
-DEFAULT_DB = "data/almodon.db"
 
 
 def _dump(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2)
 
 
-@click.group()
+def _db_arg(ctx: click.Context) -> str:
+    """The ``--db`` the command line names (for the failure line), else the default."""
+    args = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg[5:]
+    return DEFAULT_DB
+
+
+class _Fail(click.ClickException):
+    def __init__(self, status: int, line: str) -> None:
+        super().__init__(line)
+        self.exit_code = status
+
+
+class AlmodonGroup(click.Group):
+    """Every failure of every command ends the same way: ONE line ``almodon: …`` on stderr and
+    an exit status from ``pipelines.exits`` (usage errors included: 1, not click's 2, which
+    means "another job holds the database" here). Never a traceback for bad input."""
+
+    def invoke(self, ctx: click.Context):
+        db = _db_arg(ctx)  # (click empties ctx.args when it hands them to the command)
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            described = exits.describe(exc, db)
+            if described is None:
+                raise
+            raise _Fail(*described) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name or "almodon", complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+            click.echo(f"almodon: {exc.format_message()}{where}", err=True)
+            sys.exit(exits.ERROR)
+        except click.ClickException as exc:
+            click.echo(f"almodon: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo(f"almodon: {exits.INTERRUPTED}", err=True)
+            sys.exit(exits.ERROR)
+        sys.exit(rv if isinstance(rv, int) else exits.OK)
+
+
+@click.group(cls=AlmodonGroup)
 @click.version_option(package_name="almodon-archive")
 def main() -> None:
     """Al-Modon news archive: extract pages, query and maintain the SQLite archive."""
@@ -40,16 +93,19 @@ def main() -> None:
 def extract_cmd(source: str, original_url: str | None, content_type: str | None, fetched_at: str | None) -> None:
     """Print the article record of a page as JSON.
 
-    SOURCE is a file path or an http(s) URL. Exit 0 with the JSON on stdout, or exit 2 with a
+    SOURCE is a file path or an http(s) URL. Exit 0 with the JSON on stdout, or exit 1 with a
     one-line reason on stderr when the page is not an article.
 
     Example: almodon extract tests/fixtures/almodon/seed-2024-04-26.html
     --url https://www.almodon.com/arabworld/2024/04/26/ايران-وروسيا
     """
+    when = _fetched_at(fetched_at)
+    for url, hint in ((source, "SOURCE"), (original_url, "--url")):
+        _check_url(url, hint)
     if source.startswith(("http://", "https://")):
         try:
             body, fetched_type, url = fetch_one(source)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise click.ClickException(f"cannot fetch {source}: {exc}") from exc
         content_type = content_type or fetched_type
         original_url = original_url or url
@@ -59,13 +115,33 @@ def extract_cmd(source: str, original_url: str | None, content_type: str | None,
             raise click.ClickException(f"no such file: {source}")
         body = path.read_bytes()
         original_url = original_url or path.resolve().as_uri()
-    when = datetime.fromisoformat(fetched_at) if fetched_at else None
     try:
         article = extract(body, original_url, content_type=content_type, fetched_at=when)
     except NotAnArticle as exc:
-        click.echo(f"not an article: {exc}", err=True)
-        sys.exit(2)
+        raise click.ClickException(f"not an article: {exc}") from None
     click.echo(_dump(article.to_dict()))
+
+
+def _check_url(url: str | None, hint: str) -> None:
+    if not url or not url.startswith(("http://", "https://")):
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise click.BadParameter(f"{url!r} is not a valid URL ({exc})", param_hint=hint) from None
+    if not parts.hostname:
+        raise click.BadParameter(f"{url!r} is not a valid URL (no host)", param_hint=hint)
+
+
+def _fetched_at(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2024-04-26T18:43:00Z)",
+                                 param_hint="--fetched-at") from None
 
 
 @main.command("dates")
@@ -93,11 +169,6 @@ def dates_cmd(text: str, reference: str | None) -> None:
         click.echo(f"note: dropped {', '.join(impossible)}: no such day", err=True)
 
 
-def _db_option(f):
-    return click.option("--db", "db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
-                        help="The archive database.")(f)
-
-
 def _workers_option(f):
     return click.option(
         "--workers", type=click.IntRange(min=1), default=min(4, os.cpu_count() or 1), show_default=True,
@@ -118,12 +189,13 @@ def _cluster_options(f):
 def _report(result: dict) -> None:
     click.echo(_dump(result))
     if result["status"] != "ok":
-        sys.exit(1)
+        click.echo(f"almodon: {result.get('message') or 'run ' + result['status']}", err=True)
+        sys.exit(exits.ERROR)
 
 
 @main.command("reparse")
-@_db_option
-@click.option("--since", help="Only pages fetched on or after this date (YYYY-MM-DD).")
+@db_option
+@click.option("--since", type=DAY, help="Only pages fetched on or after this date (YYYY-MM-DD).")
 @click.option("--warc-dir", type=click.Path(file_okay=False), help="Archive directory (default: warc/ beside the database).")
 @click.option("--into", type=click.Path(dir_okay=False), help="Rebuild into this (new) database instead.")
 @_workers_option
@@ -137,22 +209,19 @@ def reparse_cmd(db: str, since: str | None, warc_dir: str | None, into: str | No
     Example: almodon reparse --db data/almodon.db --since 2026-01-01
     """
     from .jobs import reparse
-    from .lock import Locked
 
     path = Path(db)
-    if not path.is_file():
-        raise click.ClickException(f"no such database: {db}")
     where = {"warc_dir": Path(warc_dir) if warc_dir else None, "into": Path(into) if into else None}
+    if not scheduler:
+        _report(reparse(path, since=since, workers=workers, **where))
+        return
+    distributed = _distributed()
     try:
-        if scheduler:
-            distributed = _distributed()
-            _report(distributed.reparse(path, scheduler=scheduler, since=since,
-                                        shards=Path(shards) if shards else None, **where))
-        else:
-            _report(reparse(path, since=since, workers=workers, **where))
-    except Locked as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:  # the scheduler cannot be reached
+        _report(distributed.reparse(path, scheduler=scheduler, since=since,
+                                    shards=Path(shards) if shards else None, **where))
+    except OSError as exc:  # the scheduler cannot be reached (a full disk keeps its own line)
+        if exits.describe(exc) is not None:
+            raise
         raise click.ClickException(f"{scheduler}: {exc}") from None
 
 
@@ -169,7 +238,7 @@ def _distributed():
 
 
 @main.command("import-warc")
-@_db_option
+@db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @_workers_option
 @_cluster_options
@@ -180,22 +249,21 @@ def import_warc_cmd(db: str, files: tuple[str, ...], workers: int, scheduler: st
     Pages of other sites are counted and skipped. Example: almodon import-warc crawl.warc.gz
     """
     from .jobs import import_warc
-    from .lock import Locked
 
+    if not scheduler:
+        _report(import_warc(Path(db), [Path(f) for f in files], workers=workers))
+        return
     try:
-        if scheduler:
-            _report(_distributed().import_warc(Path(db), [Path(f) for f in files], scheduler=scheduler,
-                                               shards=Path(shards) if shards else None))
-        else:
-            _report(import_warc(Path(db), [Path(f) for f in files], workers=workers))
-    except Locked as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:  # the scheduler cannot be reached
+        _report(_distributed().import_warc(Path(db), [Path(f) for f in files], scheduler=scheduler,
+                                           shards=Path(shards) if shards else None))
+    except OSError as exc:  # the scheduler cannot be reached (a full disk keeps its own line)
+        if exits.describe(exc) is not None:
+            raise
         raise click.ClickException(f"{scheduler}: {exc}") from None
 
 
 @main.command("summary")
-@_db_option
+@db_option
 def summary_cmd(db: str) -> None:
     """Print what the archive holds: sections, newest articles, images, the last run.
 
@@ -211,7 +279,7 @@ def summary_cmd(db: str) -> None:
 
 
 @main.command("health")
-@_db_option
+@db_option
 @click.option("--runs", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many of the last runs to show; the latest is compared with the others.")
 @click.option("--days", default=14, show_default=True, type=click.IntRange(min=1),
@@ -238,11 +306,9 @@ def health_cmd(db: str, runs: int, days: int, as_json: bool) -> None:
 
 
 def _read_only(db: str):
-    import sqlite3
+    from .store import open_archive
 
-    if not Path(db).is_file():
-        raise click.ClickException(f"no such database: {db}")
-    return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    return open_archive(db)
 
 
 main.add_command(search_cmd)

@@ -12,10 +12,11 @@ no Datasette import.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import sqlite3
 from urllib.parse import quote
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
+from .store import SCHEMA_PATH  # inside the package when installed, else the repository's
+
 #: The database's name in Datasette URLs: /almodon/articles, /almodon/headline_changes_query, …
 DB_NAME = "almodon"
 
@@ -157,6 +158,85 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Columns that mean the same in every table and view that has them (the last resort, after the
+#: schema's comment, ``COLUMNS`` and, for a view, the ``articles`` column of the same name).
+COMMON: dict[str, str] = {
+    "id": "Row id.",
+    "article_id": "The article (articles.id).",
+    "author_id": "The author (authors.id).",
+    "tag_id": "The tag (tags.id).",
+    "run_id": "The run (crawl_runs.id) that wrote this row.",
+    "url": "Canonical article URL (https://www.almodon.com/…).",
+    "name": "The name as printed.",
+    "position": "Order on the page, from 0.",
+    "caption": "Caption as printed.",
+    "credit": "Photo / video credit as printed.",
+    "fetched_at": "When the page was fetched (UTC).",
+    "http_status": "HTTP status of the response.",
+    "content_type": "Content-Type header of the response.",
+    "content_hash": "sha256 of the content.",
+    "reason": "Why the page was not stored (one word: http_404, soft404, timeout, …).",
+    "detail": "More about the reason (an address, an error message).",
+    "at": "When it was recorded (UTC).",
+    "conflicts": "How many fields the extraction layers disagreed on.",
+    "section": "URL section slug (politics, arabworld, …).",
+    "author": "Author name as printed in bylines.",
+    "articles": "Number of articles.",
+    "pages": "Number of pages.",
+    "example_url": "One of the pages (the first by address).",
+    "key": "Setting name.",
+    "value": "Setting value.",
+    "version": "Version number (1 = the first stored).",
+    "description": "What the schema level added.",
+    "applied_at": "When it was applied (UTC).",
+    "snippet": "Shadow text around the hits, hits in [..].",
+    "headline": "The headline as printed.",
+    "published_date": "Beirut calendar date YYYY-MM-DD.",
+    "rank": "bm25 rank: lower is better.",
+    "article_search": "The index column MATCH is applied to.",
+}
+
+for _table, _described in {
+    "articles": {
+        "site": "almodon (the site the record came from).",
+        "paragraph_count": "Paragraphs in the body.",
+        "word_count": "Words in the body.",
+        "published_raw": "The publication time as printed.",
+    },
+    "crawl_runs": {
+        "id": "Run number.", "started_at": "Start (UTC).", "finished_at": "End (UTC); NULL while running.",
+        "base_url": "Site crawled (the replica's address in tests and the demo).",
+        "requests": "HTTP requests made.", "responses": "Responses received.",
+        "new": "Articles stored for the first time.", "updated": "Articles that became a new version.",
+        "unchanged": "Articles fetched again and found the same.",
+        "skipped": "Pages fetched but not stored (skipped_reasons).",
+        "failed": "Requests that failed for good (failed_reasons).",
+        "blocked": "Requests the site refused (403/406/429).",
+        "exit_code": "Exit status: 0 ok, 1 failed, 2 another job held the database, 3 blocked.",
+    },
+    "article_aliases": {"url": "Another address (canonicalised) that leads to the article."},
+    "videos": {"url": "Video address (embed or file).", "provider": "youtube, vimeo, … or the host."},
+    "raw_pages": {
+        "warc_offset": "Byte offset of the record in its WARC file.",
+        "warc_length": "Length of the record in bytes (compressed).",
+        "content_hash": "sha256 of the body as fetched.",
+    },
+    "extractions": {
+        "url": "Article URL processed.", "section": "Its section slug.",
+        "fields": "JSON: the layer that filled each field (null: empty).",
+    },
+    "articles_per_author": {"articles": "Articles with this author in the byline."},
+    "skips_by_reason": {"pages": "Pages skipped for this reason in this run."},
+    "degraded_versions": {
+        "source": "What fetched it: crawl, reparse, import, backfill.",
+        "reasons": "Why it is worse than the stored version (replacement_chars, mojibake, …).",
+        "body_chars": "Characters in this version's body.",
+    },
+    "backfill_cursors": {"updated_at": "When the cursor last moved (UTC)."},
+    "discovered_urls": {"last_seen_at": "When a listing or sitemap last named it (UTC)."},
+}.items():
+    COLUMNS[_table] = {**_described, **COLUMNS.get(_table, {})}
+
 #: Per-table display options (Datasette table metadata).
 TABLE_OPTIONS: dict[str, dict] = {
     "articles": {"label_column": "headline", "sort_desc": "published_date", "facets": ["section"]},
@@ -204,6 +284,25 @@ QUERIES: dict[str, dict] = {
         "sql": ("SELECT published_date, section, first_headline, latest_headline, changes, "
                 "first_changed_at, site_modified_at, url\nFROM headline_changes\n"
                 "ORDER BY last_changed_at DESC"),
+    },
+    "recent_changes": {
+        "title": "What changed in stored articles",
+        "description": "Every new version of a stored article, newest first: the fields that "
+                       "changed, the headline before and after, body characters gained or lost.",
+        "sql": ("SELECT changed_at, section, version, changed_fields, previous_headline, headline, "
+                "body_chars_delta, url\nFROM article_changes\nORDER BY changed_at DESC, article_id"),
+    },
+    "skip_reasons": {
+        "title": "Why pages were not stored",
+        "description": "Pages each run fetched but did not store, per reason, with an example.",
+        "sql": "SELECT run_id, reason, pages, example_url\nFROM skips_by_reason\nORDER BY run_id DESC, pages DESC",
+    },
+    "degraded_captures": {
+        "title": "Captures worse than the stored version",
+        "description": "Versions kept but never shown (replacement characters, mojibake, lost "
+                       "paragraphs or dates, a body a fraction of the size), newest first, with why.",
+        "sql": ("SELECT fetched_at, source, reasons, version, headline, body_chars, url\n"
+                "FROM degraded_versions\nORDER BY fetched_at DESC, article_id"),
     },
     "top_authors": {
         "title": "Who writes most",
@@ -278,6 +377,22 @@ def schema_descriptions(sql: str) -> tuple[dict[str, str], dict[str, dict[str, s
     return tables, columns
 
 
+def _columns(sql: str) -> dict[str, list[str]]:
+    """Every table's and view's columns, from the schema applied to an empty in-memory
+    database."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        try:
+            conn.executescript(sql)
+        except sqlite3.Error:
+            return {}
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")]
+        return {n: [r[1] for r in conn.execute(f"PRAGMA table_info({n})")] for n in names}
+    finally:
+        conn.close()
+
+
 def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
     """The Datasette metadata dict for the archive (database ``DB_NAME``)."""
     sql = schema_sql if schema_sql is not None else SCHEMA_PATH.read_text(encoding="utf-8")
@@ -289,6 +404,8 @@ def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
         described = {**more_tables, **described}
         column_comments = {**more_columns, **column_comments}
     names = set(TABLES) | set(described) | set(COLUMNS) | set(column_comments) | set(TABLE_OPTIONS)
+    present = _columns(sql)
+    articles = {**COLUMNS["articles"], **column_comments.get("articles", {})}
     tables: dict[str, dict] = {}
     for name in sorted(names):
         entry: dict = dict(TABLE_OPTIONS.get(name, {}))
@@ -296,6 +413,10 @@ def build(*, search: bool = False, schema_sql: str | None = None) -> dict:
         if description:
             entry["description"] = description
         cols = {**COLUMNS.get(name, {}), **column_comments.get(name, {})}
+        for col in present.get(name, ()):  # every column described: inherited, then common
+            if col not in cols and (text := (articles.get(col) if name != "articles" else None)
+                                    or COMMON.get(col)):
+                cols[col] = text
         if cols:
             entry["columns"] = cols
         tables[name] = entry

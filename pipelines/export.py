@@ -22,6 +22,8 @@ from typing import TextIO
 
 import click
 
+from .options import DAY, check_window
+
 DEFAULT_DB = "data/almodon.db"
 FORMATS = ("jsonl", "csv")
 #: Columns, in order; every one is a column of ``articles`` but ``authors``/``tags`` (decoded).
@@ -37,11 +39,11 @@ LIST_SEPARATOR = "; "
 
 
 def readonly(path: str | Path) -> sqlite3.Connection:
-    """Open the archive read-only (a crawl may be writing it: WAL readers do not block it)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such database: {path}")
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    """Open the archive read-only (a crawl may be writing it: WAL readers do not block it).
+    Raises ``store.ArchiveError`` for a missing, foreign or damaged file."""
+    from .store import open_archive
+
+    conn = open_archive(path)
     conn.execute("PRAGMA query_only = 1")
     return conn
 
@@ -126,8 +128,8 @@ def export(db: str | Path, out: TextIO, *, fmt: str = "jsonl", since: str | None
 @click.command("export")
 @click.option("--db", "db", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False), help="The archive database.")
-@click.option("--since", help="First Beirut publication day, inclusive (YYYY-MM-DD).")
-@click.option("--until", help="Last Beirut publication day, inclusive (YYYY-MM-DD).")
+@click.option("--since", type=DAY, help="First Beirut publication day, inclusive (YYYY-MM-DD).")
+@click.option("--until", type=DAY, help="Last Beirut publication day, inclusive (YYYY-MM-DD).")
 @click.option("--section", help="Only this section: URL slug (politics) or printed name (سياسة).")
 @click.option("--format", "fmt", type=click.Choice((*FORMATS, "parquet")), default="jsonl", show_default=True,
               help="parquet: a directory of datasets (articles, images, authors, versions) by year.")
@@ -146,10 +148,11 @@ def export_cmd(db: str, since: str | None, until: str | None, section: str | Non
 
     Parquet (needs the 'scale' extra): almodon export --format parquet -o parquet/
     """
+    check_window(since, until)
+    if output != "-" and not Path(output).resolve().parent.is_dir():
+        raise click.ClickException(f"no such directory: {Path(output).parent} (create it first)")
+    readonly(db).close()  # a missing, foreign or damaged database: one line, no file written
     try:
-        query(since, until, section)
-        if not Path(db).is_file():
-            raise ValueError(f"no such database: {db}")
         if fmt == "parquet":
             _parquet(db, output, since, until, section)
             return
@@ -164,7 +167,7 @@ def export_cmd(db: str, since: str | None, until: str | None, section: str | Non
             # newline="" so the csv module's \r\n is written as is (RFC 4180), jsonl uses \n
             with open(output, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
                 n = export(db, out, fmt=fmt, since=since, until=until, section=section)
-    except (ValueError, sqlite3.Error) as exc:
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"exported {n} articles", err=True)
 

@@ -32,6 +32,7 @@ import click
 
 from . import datasette_metadata, views
 from .datasette_metadata import DB_NAME
+from .store import ArchiveError, open_archive, readonly_uri
 
 if TYPE_CHECKING:  # Datasette is imported when serving, not by every `almodon` command
     from datasette.app import Datasette
@@ -42,11 +43,6 @@ DEFAULT_DB = "data/almodon.db"
 #: room for a dashboard chart's rows (weeks x sections over a decade: thousands; default 1000).
 SETTINGS = {"sql_time_limit_ms": 5000, "default_page_size": 50, "facet_time_limit_ms": 500,
             "max_returned_rows": 10000}
-
-
-def readonly_uri(path: str | Path) -> str:
-    """``file:`` URI opening ``path`` read-only (percent-encoded: safe for any file name)."""
-    return Path(path).resolve().as_uri() + "?mode=ro"
 
 
 def _search_functions():
@@ -123,21 +119,12 @@ def search_warning(path: str | Path) -> str | None:
 
 
 def check_archive(path: str | Path) -> None:
-    """Raise ``ValueError`` unless ``path`` is an archive database (has ``articles``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no such database: {path}")
+    """Raise ``ValueError`` unless ``path`` is an archive database (the store's checks: missing,
+    not SQLite, another database, damaged)."""
     try:
-        conn = sqlite3.connect(readonly_uri(path), uri=True)
-        try:
-            ok = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'articles'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from exc
-    if not ok:
-        raise ValueError(f"{path} is not an Al-Modon archive (no articles table)")
+        open_archive(path).close()
+    except ArchiveError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _columns(path: str | Path, table: str) -> set[str]:
@@ -188,8 +175,10 @@ def serve_cmd(db: str, host: str, port: int, print_metadata: bool) -> None:
     """Browse and query the archive in Datasette, read-only, at http://HOST:PORT/almodon.
 
     Tables and columns are described; canned queries: latest_articles, articles_by_day,
-    photo_agencies, changed_headlines, top_authors, and search when the index exists. Safe to
-    run while a crawl writes the same database.
+    photo_agencies, changed_headlines, recent_changes, skip_reasons, degraded_captures,
+    top_authors, and search
+    when the index exists. Safe to run while a crawl writes the same database, and on a
+    read-only copy.
 
     Example: almodon serve --db data/almodon.db --port 8001
 

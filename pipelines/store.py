@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import Callable
@@ -26,7 +27,19 @@ from .search import index as search_index
 from .versions import CONTENT_FIELDS  # noqa: F401  (re-exported: the fields that make a version)
 
 logger = logging.getLogger(__name__)
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
+
+
+def _schema_path() -> Path:
+    """``schema.sql``: inside the package when installed from a wheel (setup.py puts it there),
+    at the top of the repository in a checkout or an editable install."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "schema.sql", here.parent / "schema.sql"):
+        if candidate.is_file():
+            return candidate
+    return here.parent / "schema.sql"
+
+
+SCHEMA_PATH = _schema_path()
 
 
 _ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.IGNORECASE)
@@ -194,16 +207,113 @@ def content_hash(record: dict) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+class ArchiveError(Exception):
+    """A database a command cannot use (missing, not an archive, damaged). ``str()`` is the one
+    line the command prints; ``pipelines.exits`` maps it to exit status 1."""
+
+
+#: The first 16 bytes of every SQLite 3 database file.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Tables every Al-Modon archive has had since schema version 1.
+ARCHIVE_TABLES = ("articles", "crawl_runs", "schema_migrations")
+
+
+def damaged(path: str | Path) -> ArchiveError:
+    return ArchiveError(f"{path} is damaged (run PRAGMA integrity_check)")
+
+
+def not_an_archive(path: str | Path) -> ArchiveError:
+    return ArchiveError(f"{path} is not an Al-Modon archive")
+
+
+def _check_file(path: Path) -> bool:
+    """Cheap checks of the file itself, no SQLite: True when it holds a database, False when it
+    is missing or empty. Raises ``ArchiveError`` for another kind of file or a cut one."""
+    if path.is_dir():
+        raise ArchiveError(f"{path} is a directory, not an archive database")
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not header:
+        return False
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise not_an_archive(path)
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # the in-header size is valid when its "version-valid-for" equals the change counter
+    if header[92:96] == header[24:28] and pages * page_size > path.stat().st_size:
+        raise damaged(path)
+    return True
+
+
+def readonly_uri(path: str | Path) -> str:
+    """``file:`` URI opening ``path`` read-only. A copy in a directory nobody may write, with no
+    ``-wal`` beside it, is also ``immutable`` (SQLite could not create the WAL index there, and
+    nothing can be writing it)."""
+    path = Path(path).resolve()
+    uri = path.as_uri() + "?mode=ro"
+    if not Path(f"{path}-wal").exists() and not os.access(path.parent, os.W_OK):
+        uri += "&immutable=1"
+    return uri
+
+
+def _verify(conn: sqlite3.Connection, path: Path, *, allow_empty: bool) -> None:
+    """Raise ``ArchiveError`` unless ``conn`` is an Al-Modon archive (or, with ``allow_empty``,
+    an SQLite database with no tables at all, which a writer may initialise)."""
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_NOTADB":
+            raise not_an_archive(path) from None
+        if name == "SQLITE_CORRUPT":
+            raise damaged(path) from None
+        raise ArchiveError(f"cannot read {path}: {exc}") from None
+    if not names and allow_empty:
+        return
+    if not set(ARCHIVE_TABLES) <= names:
+        raise not_an_archive(path)
+
+
+def open_archive(path: str | Path, *, readonly: bool = True,
+                 create: bool = False) -> sqlite3.Connection:
+    """The one way a command opens the archive. Read-only (``mode=ro``: nothing created, no WAL
+    switch, works on a read-only file in a read-only directory) unless ``readonly=False``.
+    Raises ``ArchiveError`` with the line to print for a missing file (unless a writer may
+    ``create`` it), a file that is not SQLite or an SQLite database of something else, and a
+    truncated or corrupt one."""
+    path = Path(path)
+    exists = _check_file(path)
+    if not exists and (readonly or not create):
+        if path.exists():  # an empty file
+            raise not_an_archive(path)
+        raise ArchiveError(f"no such database: {path}")
+    if readonly:
+        conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=30)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30)
+    try:
+        _verify(conn, path, allow_empty=not readonly)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 class Store:
-    """One SQLite archive. ``Store(path)`` creates or migrates it; use as a context manager."""
+    """One SQLite archive. ``Store(path)`` creates or migrates it; use as a context manager.
+    A file that is not an archive (or is damaged) raises ``ArchiveError`` and is left as it was."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        if readonly:
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=30)
+        self.conn = open_archive(self.path, readonly=readonly, create=not readonly)
+        if not readonly:
             self.conn.execute("PRAGMA page_size = 32768")  # a new file only (docs/benchmark.md); else a no-op
         self.conn.row_factory = sqlite3.Row
         search_index.register_functions(self.conn)  # the search index's triggers call them

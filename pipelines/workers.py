@@ -21,6 +21,7 @@ import collections
 import itertools
 import logging
 import multiprocessing
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -58,7 +59,14 @@ def prepared(pages: Iterable[Fetched], workers: int) -> Iterator[tuple[Fetched, 
     if workers <= 1:
         yield from map(_prepare_with_page, pages)
         return
-    with spawn_context().Pool(workers) as pool:
+    # the workers ignore SIGINT (Ctrl-C reaches the whole process group): the parent alone gets
+    # KeyboardInterrupt, and leaving the ``with`` terminates the workers, quietly
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the spawned workers
+    try:
+        pool = spawn_context().Pool(workers)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with pool:
         yield from pool.imap(_prepare_with_page, pages, chunksize=16)
 
 

@@ -7,9 +7,29 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobots
+from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+
+
+class ContactUserAgent(UserAgentMiddleware):
+    """Scrapy's User-Agent middleware, with the User-Agent built when the crawl starts from
+    ``ALMODON_USER_AGENT`` and ``ALMODON_CONTACT`` as this crawl's settings have them (project,
+    environment, ``-s``), not at import. A ``USER_AGENT`` set above the project's (``-s``) wins."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = super().from_crawler(crawler)
+        settings = crawler.settings
+        if (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
+            mw.user_agent = user_agent(settings)
+        return mw
+
+
+def user_agent(settings) -> str:
+    return settings.get("ALMODON_USER_AGENT", "{contact}").format(contact=settings.get("ALMODON_CONTACT"))
 
 
 class RobotsTxtMiddleware(_ScrapyRobots):

@@ -1,13 +1,18 @@
 """Scrapy settings for the Al-Modon archive. Polite by default: this crawls a live news site."""
 
+import os
+
 BOT_NAME = "almodon"
 SPIDER_MODULES = ["scrapers.spiders"]
 NEWSPIDER_MODULE = "scrapers.spiders"
 COMMANDS_MODULE = "scrapers.commands"
 
-# Who we are, honestly. Set ALMODON_CONTACT (a URL or an e-mail) for your deployment.
-ALMODON_CONTACT = "https://github.com/almodon-archive (set ALMODON_CONTACT)"
-USER_AGENT = f"almodon-archive/0.1 (+{ALMODON_CONTACT}; news archive research crawler)"
+# Who we are, honestly. Set ALMODON_CONTACT (a URL or an e-mail) for your deployment: in the
+# environment or with -s ALMODON_CONTACT=…; scrapers.middlewares.ContactUserAgent puts it in the
+# User-Agent of every request (robots.txt included). An explicit -s USER_AGENT=… wins.
+ALMODON_CONTACT = os.environ.get("ALMODON_CONTACT") or "https://github.com/almodon-archive (set ALMODON_CONTACT)"
+ALMODON_USER_AGENT = "almodon-archive/0.1 (+{contact}; news archive research crawler)"
+USER_AGENT = ALMODON_USER_AGENT.format(contact=ALMODON_CONTACT)
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "ar,en;q=0.5",
@@ -69,6 +74,8 @@ ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.StorePipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scrapers.middlewares.ContactUserAgent": 500,
     # Scrapy 2.19's hands robots.txt to the first waiting request only (docs/faults.md, bug 7)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "scrapers.middlewares.RobotsTxtMiddleware": 100,

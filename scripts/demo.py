@@ -5,6 +5,7 @@ runs, with politeness relaxed for loopback only."""
 from __future__ import annotations
 
 import argparse
+import errno
 import sqlite3
 import subprocess
 import sys
@@ -42,14 +43,35 @@ def main() -> int:
     parser.add_argument("--db", default="data/demo.db")
     opts = parser.parse_args()
     db = (ROOT / opts.db).resolve()
-    with Replica(port=opts.port) as rep:
+    rep = _start_replica(opts.port)
+    try:
         print(f"Serving the replica at {rep.base_url}; crawling it into {db} …", flush=True)
         result = crawl(rep.base_url, db)
+    finally:
+        rep.stop()
     sys.stderr.write(result.stderr[-4000:])
-    with sqlite3.connect(db) as conn:
+    if not db.is_file():
+        return result.returncode or 1
+    conn = sqlite3.connect(db.as_uri() + "?mode=ro", uri=True)
+    try:
         print(summary(conn))
+    finally:
+        conn.close()
     print(f"\nExplore: sqlite3 {opts.db} 'SELECT * FROM article_list LIMIT 5'")
+    print(f'         .venv/bin/almodon search "طهران" --db {opts.db}')
+    print(f"         .venv/bin/almodon serve --db {opts.db}")
     return result.returncode
+
+
+def _start_replica(port: int) -> Replica:
+    """The replica, started on ``port``, or on a free port (said so) when that one is taken."""
+    try:
+        return Replica(port=port).start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or not port:
+            raise
+    print(f"port {port} is taken: serving the replica on a free port instead", flush=True)
+    return Replica(port=0).start()
 
 
 if __name__ == "__main__":

@@ -309,7 +309,8 @@ def test_bad_arguments_get_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pipelines.cli", "backfill", "--source", "wayback",
                              "--db", str(tmp_path / "a.db"), "--since", "2016-13-01"],
                             cwd=ROOT, capture_output=True, text=True, check=False)
-    assert result.returncode == 2 and "expected YYYY-MM-DD" in result.stderr
+    # usage errors exit 1 like every error (README, "Exit statuses": 2 is "another job holds the db")
+    assert result.returncode == 1 and "expected YYYY-MM-DD" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -16,7 +16,6 @@ import json
 import sqlite3
 import sys
 from collections import defaultdict
-from pathlib import Path
 
 import click
 
@@ -108,9 +107,9 @@ def coverage_cmd(db: str, missing: bool, as_json: bool) -> None:
 
     Example: almodon coverage --db data/almodon.db --missing > missing.txt
     """
-    if not Path(db).is_file():
-        raise click.ClickException(f"no such database: {db}")
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    from ..store import open_archive  # the one opener: missing, foreign, damaged -> one line
+
+    conn = open_archive(db)
     try:
         report = coverage(conn)
     finally:

@@ -91,9 +91,46 @@ def _day(value: str | None, name: str) -> date | None:
     if value in (None, ""):
         return None
     try:
+        if len(value) != 10:
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{name}={value!r}: expected YYYY-MM-DD") from None
+        raise ValueError(f"{name}={value!r}: expected a real day YYYY-MM-DD") from None
+
+
+#: The spider arguments (``-a NAME=VALUE``); ``_job`` is scrapyd's.
+ARGUMENTS = ("mode", "since", "until", "url", "base_url")
+_SITE_HOSTS = ("almodon.com", "www.almodon.com")
+
+
+def check_arguments(args: dict[str, str | None]) -> None:
+    """Raise ``ValueError`` (a one-line message) for arguments that would crawl something else
+    than asked: an unknown name, a mode that does not exist, a day that is not one, ``since``
+    after ``until``, a base URL without scheme, a ``url=`` on another host. ``scrapy crawl``
+    calls this before anything starts (``scrapers/commands/crawl.py``); the spider again."""
+    unknown = sorted(k for k in args if k not in ARGUMENTS and k != "_job")
+    if unknown:
+        raise ValueError(f"unknown spider argument {unknown[0]!r}: expected {', '.join(ARGUMENTS)}")
+    base_url = (args.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+    base = urlsplit(base_url)
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise ValueError(f"base_url={base_url!r}: expected an http(s) URL such as http://127.0.0.1:8765")
+    mode = args.get("mode") or "latest"
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r}: expected one of {', '.join(MODES)}")
+    since, until = _day(args.get("since"), "since"), _day(args.get("until"), "until")
+    if since and until and since > until:
+        raise ValueError(f"since={since} is after until={until}: nothing to crawl")
+    hosts = {*_SITE_HOSTS, base.hostname.lower()}
+    for url in (u.strip() for u in (args.get("url") or "").split(",")):
+        if not url:
+            continue
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            host = ""
+        if host not in hosts:
+            raise ValueError(f"url={url!r}: not on {' or '.join(sorted(hosts))}")
 
 
 class AlmodonSpider(scrapy.Spider):
@@ -102,13 +139,10 @@ class AlmodonSpider(scrapy.Spider):
     def __init__(self, base_url: str = DEFAULT_BASE_URL, mode: str = "latest", since: str | None = None,
                  until: str | None = None, url: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        check_arguments({"base_url": base_url, "mode": mode, "since": since, "until": until, "url": url})
         self.base_url = base_url.rstrip("/")
-        if urlsplit(self.base_url).scheme not in ("http", "https"):
-            raise ValueError(f"base_url={base_url!r}: expected an http(s) URL")
         self.urls = [u.strip() for u in (url or "").split(",") if u.strip()]
         self.mode = "urls" if self.urls else mode
-        if self.mode not in MODES:
-            raise ValueError(f"mode={mode!r}: expected one of {', '.join(MODES)}")
         self.since, self.until = _day(since, "since"), _day(until, "until")
         self.extra_hosts = site_hosts(self.base_url)
         self.scope = Scope(mode=self.mode, base_url=self.base_url,

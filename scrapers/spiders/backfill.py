@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import sqlite3
 from collections import Counter, deque
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -42,7 +42,11 @@ from pipelines.scope import Scope
 from pipelines.store import Store
 from scrapers import signals
 from scrapers.items import RawPage
-from scrapers.spiders.almodon import BLOCK_STATUSES, failure_reason
+from scrapers.spiders.almodon import (
+    BLOCK_STATUSES,
+    _day,  # one reading of since=/until= for both spiders
+    failure_reason,
+)
 
 SOURCES = ("wayback", "commoncrawl")
 DEFAULT_ENDPOINTS = {"wayback": "https://web.archive.org", "commoncrawl": "https://index.commoncrawl.org"}
@@ -50,15 +54,6 @@ DEFAULT_DATA_ENDPOINT = "https://data.commoncrawl.org"
 DEFAULT_URL_PATTERN = "almodon.com/*"
 #: Rows per CDX page (the Wayback server's own limit is higher; small pages checkpoint often).
 CDX_PAGE_SIZE = 1000
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r}: expected YYYY-MM-DD") from None
 
 
 class BackfillSpider(scrapy.Spider):

@@ -6,7 +6,7 @@
 
 Stdlib only. Routes come from the golden fixtures at start (see ``pages.py``); options:
 ``sitemap`` (robots.txt names a sitemap index), ``block`` (answer every request with that status),
-``mutations`` / ``set_page`` (change a page at run time); ``requests`` logs (method, path, status).
+``mutations`` / ``set_page`` (change a page at run time); ``requests`` logs (method, path, status), ``user_agents`` (path, User-Agent).
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
             res = rep.site.resolve(path, parse_qs(query))
         status = 304 if res.status == 200 and _not_modified(self.headers, res) else res.status
         rep.requests.append((self.command, path + (f"?{unquote(query)}" if query else ""), status))
+        rep.user_agents.append((path, self.headers.get("User-Agent")))
         body = b"" if status in (301, 304) else res.body
         self.send_response(status)
         if res.location:
@@ -96,6 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 512  # a crawl opens many connections at once (tests/faults_server.py)
     replica: Replica
 
 
@@ -119,6 +121,8 @@ class Replica:
         for path, body in (mutations or {}).items():
             self.set_page(path, body)
         self.requests: list[tuple[str, str, int]] = []
+        #: (path, User-Agent header) of every request, in order
+        self.user_agents: list[tuple[str, str | None]] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
