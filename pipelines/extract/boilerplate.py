@@ -101,11 +101,16 @@ def is_share_line(text: str) -> bool:
     return bool(words) and all(w in _SHARE_WORDS for w in words)
 
 
+#: A time of day alone (a live blog's update stamp): ``13:40``, ``9:05 م``, ``08:00 AM``.
+_TIME_ONLY = re.compile(r"[0-9٠-٩]{1,2}[:：][0-9٠-٩]{2}(?:[:：][0-9٠-٩]{2})?(?:\s*(?:ص|م|صباحاً|صباحا|مساءً|مساء|am|pm))?",
+                        re.IGNORECASE)
+
+
 def is_date_line(text: str) -> bool:
     """A short line that is only a date / time / update stamp (with a weekday, a separator)."""
     if len(text) > 60:
         return False
-    if UPDATE_LINE.search(text):
+    if UPDATE_LINE.search(text) or _TIME_ONLY.fullmatch(text):
         return True
     if not DATEISH.search(text):  # no digit, no relative word: no date (skip the full parser)
         return False
@@ -125,10 +130,23 @@ def is_date_line(text: str) -> bool:
     return len(_LETTERS.findall(rest)) <= 3
 
 
+#: "Follow us / join our channel on Telegram": a call to follow the outlet elsewhere (after any
+#: leading emoji), naming a platform or a channel.
+_FOLLOW = re.compile(r"^[^\w]*(?:تابعوا|تابعونا|انضموا|اشتركوا|follow\s+us|join\s+our)\s", re.IGNORECASE)
+_PLATFORM = re.compile(r"تيليغرام|تيلغرام|تليغرام|تلغرام|تلجرام|تيليجرام|واتساب|واتس\s*آب|فيسبوك|فايسبوك|تويتر|يوتيوب|"
+                       r"إنستغرام|انستغرام|انستجرام|تيك\s*توك|قناتنا|قناة|telegram|whatsapp|facebook|twitter|youtube|"
+                       r"instagram|tiktok|channel", re.IGNORECASE)
+
+
+def is_follow_promo(text: str) -> bool:
+    """A short line asking the reader to follow the outlet on a platform or channel."""
+    return len(text) <= 150 and bool(_FOLLOW.match(text)) and bool(_PLATFORM.search(text))
+
+
 def is_boilerplate(text: str) -> bool:
     if text in SITE_LINES or is_share_line(text):
         return True
-    return text.startswith(SITE_PREFIXES)
+    return text.startswith(SITE_PREFIXES) or is_follow_promo(text)
 
 
 def _is_label_line(text: str) -> bool:

@@ -40,6 +40,15 @@ _SOFT_404 = re.compile(
     r"|لم\s+يتم\s+العثور|page\s+not\s+found|(?<![\d٠-٩])[٤4][٠0][٤4](?![\d٠-٩])",
     re.IGNORECASE,
 )
+
+
+def _soft_404(heading: str) -> re.Match | None:
+    """``_SOFT_404.search``, only on a heading that holds one of its fixed parts (a
+    case-insensitive alternation over Arabic text is slow; most headings hold none)."""
+    if "الصفحة" in heading or "العثور" in heading or "4" in heading or "٤" in heading \
+            or "page" in heading.lower():
+        return _SOFT_404.search(heading)
+    return None
 _NOT_ARTICLE_KINDS = {
     "home": "home",
     "section": "listing",
@@ -123,6 +132,7 @@ def _extract(
     conflicts: list[dict] = []
     for field, order in FIELD_ORDER.items():
         _choose(field, order, layers, chosen, sources, conflicts)
+    _prefer_printed_names(layers, chosen, sources, conflicts)
     _prefer_untruncated_headline(layers, chosen, sources)
     _prefer_visible_headline(layers, chosen, sources)
     if "url" not in layers and info.url_date and chosen.get("published") \
@@ -198,6 +208,26 @@ def _fold(text: str) -> str:
     return re.sub(r"[\W_]+", "", clean(text))
 
 
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+
+
+def _prefer_printed_names(layers: dict, chosen: dict, sources: dict, conflicts: list) -> None:
+    """Structured authors in Latin letters only (a transliteration) lose to the names the page
+    prints in Arabic letters; the structured names stay a witness (``different_names``)."""
+    kept = chosen.get("authors")
+    if not kept or sources.get("authors") not in {"jsonld", "meta"} or any(_ARABIC_LETTER.search(n) for n in kept):
+        return
+    for layer in ("profile", "fallback"):
+        printed = layers.get(layer, {}).get("authors")
+        if printed and all(_ARABIC_LETTER.search(n) for n in printed):
+            old = sources["authors"]
+            chosen["authors"], sources["authors"] = printed, layer
+            for c in conflicts:  # the witness is now the structured layer
+                if c["field"] == "authors" and c["kept"] == old and c["other"] == layer:
+                    c["kept"], c["other"] = layer, old
+            return
+
+
 def _prefer_untruncated_headline(layers: dict, chosen: dict, sources: dict) -> None:
     """A structured headline cut short (``…``) loses to the full visible one."""
     kept = chosen.get("headline")
@@ -232,7 +262,7 @@ def _prefer_visible_headline(layers: dict, chosen: dict, sources: dict) -> None:
 
 def _reject_non_article(page: Page, headline: str | None, paragraphs: list[str]) -> None:
     heading = " ".join(filter(None, [headline, page.title]))
-    if _SOFT_404.search(heading):
+    if _soft_404(heading):
         raise NotAnArticle("soft404", heading[:80])
     if not headline:
         raise NotAnArticle("no_headline")

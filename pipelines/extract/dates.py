@@ -406,15 +406,26 @@ def time_on_date(day: str, text: str, source: str = "visible") -> Timestamp | No
         return None
     if not text:
         return None
+    read = _read_update(text, source)
+    if read is None:
+        return None
+    own, clock, raw = read
+    return own if own is not None else _on_day(on, clock, source, raw)
+
+
+@lru_cache(maxsize=4096)
+def _read_update(text: str, source: str) -> tuple[Timestamp | None, _Clock | None, str] | None:
+    """What an update line says apart from the day it is on: its own dated time (wins), or its
+    clock and the printed span; memoised (the same update line is printed on many days)."""
     for ts in find_dates(text, source=source):
         if ts.precision != "day":
-            return ts
+            return ts, None, ""
     norm = lex.normalize(text)
     found = _first_clock(norm.text)
     if not found:
         return None
     m, clock = found
-    return _on_day(on, clock, source, norm.span(text, m.start(), m.end()))
+    return None, clock, norm.span(text, m.start(), m.end())
 
 
 def read_date_line(

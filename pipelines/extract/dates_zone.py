@@ -171,10 +171,10 @@ def make_timestamp(
     if precision == "day":
         day = local.date().isoformat()
         return Timestamp(day, None, day, "day", source, raw, flags, name)
-    instant = local.astimezone(UTC).replace(microsecond=0)
-    if precision == "minute":
-        instant = instant.replace(second=0)
-    local = instant.astimezone(BEIRUT)
+    exact = local.astimezone(UTC)
+    instant = exact.replace(second=0, microsecond=0) if precision == "minute" else exact.replace(microsecond=0)
+    if instant != exact or local.tzinfo is not BEIRUT:  # else ``local`` is that instant in Beirut
+        local = instant.astimezone(BEIRUT)
     utc = instant.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     return Timestamp(
         local.date().isoformat(),

@@ -20,7 +20,7 @@ from lxml import etree
 from . import dates, urls
 from .article import Image, Video
 from .boilerplate import body_paragraphs, is_box_heading, is_hidden_label
-from .index import _H, DATEISH, UPDATE, Block, PageIndex
+from .index import _H, DATEISH, UPDATE, Block, PageIndex, find_update
 from .media import make_image, split_credit
 from .page import Page
 from .structured import is_site_name, strip_site_name
@@ -36,6 +36,16 @@ IMG_TAGS = ("img", "amp-img")
 _MIN_BLOCK = 25
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 _ICON = re.compile(r"logo|icon|avatar|sprite|arrow|/ads?/", re.IGNORECASE)
+_ICON_WORDS = ("logo", "icon", "avatar", "sprite", "arrow", "/ad/", "/ads/")
+
+
+def _icon(src: str) -> bool:
+    """``_ICON.search(src)``: substring tests on an ASCII address (the case-insensitive
+    alternation tries every position of a long URL)."""
+    if not src.isascii():
+        return bool(_ICON.search(src))
+    low = src.lower()
+    return any(word in low for word in _ICON_WORDS)
 _TAG_HREF = re.compile(r"/(?:tag|tags|keyword|keywords|topics?)/", re.IGNORECASE)
 _AUTHOR_HREF = re.compile(r"/(?:author|authors|writer|writers|kottab|columnist)s?/", re.IGNORECASE)
 _DATEISH = DATEISH
@@ -154,14 +164,15 @@ def date_lines(page: Page, head_el: etree._Element | None, body_start: int | Non
 
 def _split_update(line: str) -> tuple[str, str | None]:
     """``'الأحد 3 نوفمبر 2024، آخر تحديث 10:15'`` → (the date part, the update part)."""
-    m = _UPDATE.search(line)
-    if not m:
+    start = find_update(line)
+    if start < 0:
         return line, None
-    return line[: m.start()], line[m.start():]
+    return line[:start], line[start:]
 
 
 def dates_near(page: Page, head_el: etree._Element | None, body_start: int | None,
-               url_day: str | None = None, skip: frozenset[str] = NAV_KINDS) -> tuple[Timestamp | None, Timestamp | None]:
+               url_day: str | None = None, skip: frozenset[str] = NAV_KINDS,
+               container: etree._Element | None = None) -> tuple[Timestamp | None, Timestamp | None]:
     """(published, modified) from the printed lines nearest the headline. A ``<time datetime>``
     after the headline outside chrome wins for the publication. The update line (``آخر تحديث``,
     ``Updated``) gives the modification time, on the publication's day when it prints no date;
@@ -185,7 +196,7 @@ def dates_near(page: Page, head_el: etree._Element | None, body_start: int | Non
             settled = not url_day or stamps[0].date == url_day
             if settled and updates:
                 break
-    machine = _time_element(page, head_el, skip)
+    machine = _time_element(page, head_el, skip, container)
     pub = None
     if machine is not None:
         pub = machine
@@ -241,15 +252,19 @@ def _update_stamp(page: Page, update: str, day: str | None) -> Timestamp | None:
     return next((s for s in stamps if s.precision != "day"), None)
 
 
-def _time_element(page: Page, head_el: etree._Element | None, skip: frozenset[str]) -> Timestamp | None:
+def _time_element(page: Page, head_el: etree._Element | None, skip: frozenset[str],
+                  container: etree._Element | None = None) -> Timestamp | None:
     """``<time datetime>`` of the article: the first after the headline outside chrome (else the
-    first outside chrome)."""
+    first outside chrome). A ``<time>`` inside a body container that does not hold the headline
+    stamps something in the text (a live blog's update, a dated item), not the article."""
     idx = page.index
     head_pos = idx.pos[head_el] if head_el is not None else -1
+    body = container if container is not None and head_el is not None and not idx.contains(container, head_el) \
+        else None
     first = None
     for el in idx.tag("time"):
         value = (el.get("datetime") or "").strip()
-        if not value or not idx.flags[el].isdisjoint(skip):
+        if not value or not idx.flags[el].isdisjoint(skip) or (body is not None and idx.contains(body, el)):
             continue
         stamp = dates.parse_iso(value, source="meta")
         if stamp is None:
@@ -270,10 +285,10 @@ def url_day(page: Page) -> str | None:
 
 # -- bylines -----------------------------------------------------------------------------------
 _BYLINE_PREFIX = re.compile(
-    r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|الكاتب|عن\s+الكاتب|by|par|author)\b\s*[:：\-–—,،]?\s*",
+    r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|تغطية|حوار|عدسة|الكاتب|عن\s+الكاتب|by|par|author)\b\s*[:：\-–—,،]?\s*",
     re.IGNORECASE,
 )
-_BYLINE_PREFIX_AR = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير)(?=\s|[:：\-–—])\s*[:：\-–—]?\s*")
+_BYLINE_PREFIX_AR = re.compile(r"^\s*(?:بقلم|كتبت|كتب|إعداد|اعداد|تقرير|تحرير|تغطية|حوار|عدسة)(?=\s|[:：\-–—])\s*[:：\-–—]?\s*")
 _NAME_END = re.compile(r"\s*(?:[|/\d(·•]|نشر|تاريخ|منذ|published|publié|\s-\s).*$", re.IGNORECASE)
 _AUTHOR_SKIP = NAV_KINDS - {"header"}
 
@@ -302,8 +317,30 @@ def byline_name(text: str) -> list[str]:
     m = _BYLINE_PREFIX.match(text)
     if not m:
         return []
-    rest = _NAME_END.sub("", text[m.end():])
+    rest = _NAME_END.sub("", _without_place(text[m.end():]))
     return split_names(rest)
+
+
+_DASH = re.compile(r"\s[-–—]\s")
+
+
+def _all_definite(part: str) -> bool:
+    words = part.split()
+    return bool(words) and all(w.startswith("ال") for w in words)
+
+
+def _without_place(text: str) -> str:
+    """``المدينة المنورة - فهد العتيبي`` → ``فهد العتيبي``: of the two sides of a dash, the one
+    whose every word carries the article ``ال`` is a place (a dateline), not a person (a given name
+    never does); the other side is the name. Any other line is returned as it is."""
+    parts = _DASH.split(text, 1)
+    if len(parts) == 2:
+        first, second = parts[0].strip(), parts[1].strip()
+        if _all_definite(first) and second and not _all_definite(second):
+            return second
+        if _all_definite(second) and first and not _all_definite(first):
+            return first
+    return text
 
 
 def byline_authors(page: Page, head_el: etree._Element | None, region: etree._Element | None,
@@ -343,16 +380,29 @@ def byline_authors(page: Page, head_el: etree._Element | None, region: etree._El
         if not idx.contains(scope, a) or not idx.flags[a].isdisjoint(_AUTHOR_SKIP):
             continue
         href = a.get("href") or ""
-        if _AUTHOR_HREF.search(href) and urls.classify(urljoin(page.url, href)).kind in {"author", "other", "external"}:
-            names += split_names(idx.text(a, 80))
+        if _AUTHOR_HREF.search(href) and _author_page(page, href):
+            text = idx.text(a, 80)
+            if not _LINK_LABEL.search(text):  # 'كل مقالات الكاتب' links to the writer, names nobody
+                names += split_names(text)
     if names:
         return _dedupe(names)
     for kind_el in _author_elements(idx, scope):
         text = idx.text(kind_el, 90)
-        names = byline_name(text) or split_names(_NAME_END.sub("", text))
+        names = byline_name(text) or split_names(_NAME_END.sub("", _without_place(text)))
         if names:
             return _dedupe(names)
     return []
+
+
+_LINK_LABEL = re.compile(r"مقالات|الكاتب|المزيد|all\s+(?:articles|posts|stories)|more\s+(?:by|from)|view\s+profile", re.IGNORECASE)
+
+
+def _author_page(page: Page, href: str) -> bool:
+    """A link to a writer's page: on this site, or on the page's own host (another outlet)."""
+    target = urljoin(page.url, href)
+    kind = urls.classify(target).kind
+    return kind in {"author", "other", "external"} or (
+        kind == "offsite" and urlsplit(target).hostname == urlsplit(page.url).hostname)
 
 
 def _author_elements(idx: PageIndex, scope: etree._Element) -> list[etree._Element]:
@@ -392,6 +442,9 @@ def main_container(page: Page, skip: frozenset[str] = BODY_SKIP) -> etree._Eleme
     return _widen(page, best, scores)
 
 
+_RUN = 100
+
+
 def _widen(page: Page, best: etree._Element, scores: dict) -> etree._Element:
     """A body split by injected widgets into sibling runs (``<div><p>…</div><div player/>
     <div><p>…</div>``) is held by their parent: take it when its siblings carry text too."""
@@ -399,7 +452,9 @@ def _widen(page: Page, best: etree._Element, scores: dict) -> etree._Element:
     if parent is None or parent.tag in {"body", "html"}:
         return best
     own = scores.get(best, 0)
-    siblings = sum(scores.get(s, 0) for s in parent if s is not best)
+    # a run of the body holds a paragraph's worth of text; a date line or a byline beside the
+    # body (scored alone, under _RUN) is not a run
+    siblings = sum(score for s in parent if s is not best and (score := scores.get(s, 0)) >= _RUN)
     return parent if siblings >= own * 0.5 else best
 
 
@@ -470,7 +525,12 @@ def _visible_text(page: Page, el: etree._Element, limit: int = 300) -> str:
     text = page.index.text(el, limit, skip=_HIDDEN)
     if text and _LEADING_LABEL.match(text):
         text = _LEADING_LABEL.sub("", text)
+    if text and _SLIDE_COUNTER.match(text):  # a gallery's '1 / 4' before the caption
+        text = _SLIDE_COUNTER.sub("", text)
     return text
+
+
+_SLIDE_COUNTER = re.compile(r"^[0-9٠-٩]{1,3}\s*(?:/|من|of)\s*[0-9٠-٩]{1,3}\s+(?=\D)")
 
 
 _HIDDEN = frozenset({"code", "hidden"})
@@ -621,6 +681,19 @@ def _too_small(img: etree._Element) -> bool:
     return False
 
 
+_PLAYERS = frozenset({"amp-iframe", "amp-video", "amp-youtube", "video", "iframe"})
+_SIZE_WORD = re.compile(r"\d{2,4}(?:x\d{2,4})?|thumb|thumbnail|small", re.IGNORECASE)
+
+
+def _stems(url: str) -> tuple[str, str]:
+    """(file stem, the stem without a size suffix) of an image address: ``…/festival-01-150.jpg``
+    → (``festival-01-150``, ``festival-01``)."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    cut = max(stem.rfind("-"), stem.rfind("_"))  # the suffix holds neither: its separator is the last
+    return stem, (stem[:cut] if cut >= 0 and _SIZE_WORD.fullmatch(stem, cut + 1) else stem)
+
+
 #: Chrome an article image never sits in.
 IMAGE_SKIP = NAV_KINDS | {"share", "tags", "author"}
 
@@ -631,6 +704,7 @@ def images(page: Page, region: etree._Element, skip: frozenset[str] = IMAGE_SKIP
     idx = page.index
     out: list[Image] = []
     seen: set[str] = set()
+    stems: set[str] = set()
     own = idx.flags[region]
     for tag in IMG_TAGS:
         for img in idx.tag(tag):
@@ -640,12 +714,18 @@ def images(page: Page, region: etree._Element, skip: frozenset[str] = IMAGE_SKIP
                 continue
             if _too_small(img) or _is_teaser(page, img):
                 continue
-            if _ICON.search(img.get("src") or "") and not img.get("data-src"):
+            if _icon(img.get("src") or "") and not img.get("data-src"):
                 continue
+            if img.get("placeholder") is not None or img.getparent().tag in _PLAYERS:
+                continue  # a player's poster (AMP placeholder), not a picture of the article
             printed, credit = caption_for(page, img)
             image = make_image(img, page.url, printed)
             if image is None or image.url in seen:
                 continue
+            stem, reduced = _stems(image.url)
+            if reduced in stems:
+                continue  # a thumbnail of a picture already taken (festival-01-150.jpg)
+            stems.add(stem)
             if credit and not image.credit:
                 image.credit = credit
                 image.caption_raw = clean(f"{printed or ''} {credit}") or None
@@ -734,17 +814,20 @@ _TAG_LABEL = re.compile(r"^(?:الوسوم|الكلمات المتعلقة|ال�
                         re.IGNORECASE)
 
 
+#: The first letters _TAG_LABEL can match (a test before the case-insensitive alternation).
+_TAG_LABEL_FIRST = frozenset("امكtTmM")
+
+
 def tags(page: Page) -> list[str]:
     """Tag links: ``/tag/…`` (``/topics/…``) hrefs, or links inside a box named tags/keywords or
     labelled ``الوسوم:``."""
     idx = page.index
     found: list[str] = []
-    labelled = []
-    for block in idx.blocks:
-        if len(block.text) <= 30 and _TAG_LABEL.match(block.text):
-            labelled.append(block.element)
+    labelled = [idx.blocks[i].element for i in idx.short_lines
+                if idx.blocks[i].text[:1] in _TAG_LABEL_FIRST and _TAG_LABEL.match(idx.blocks[i].text)]
+    pos, all_flags = idx.pos, idx._flags
     for a in idx.tag("a"):
-        flags = idx.flags[a]
+        flags = all_flags[pos[a]]
         href = (a.get("href") or "").lower()
         if not ("tags" in flags or ("/tag" in href or "/topic" in href or "/keyword" in href) and _TAG_HREF.search(href)
                 or labelled and any(idx.contains(box, a) for box in labelled)):
@@ -766,7 +849,7 @@ def context(page: Page) -> dict:
         head, head_el = headline(page)
         container = main_container(page)
         start = body_start(page, container)
-        pub, mod = dates_near(page, head_el, start, url_day=url_day(page))
+        pub, mod = dates_near(page, head_el, start, url_day=url_day(page), container=container)
         ctx = page.memo["generic"] = {"headline": head, "head_el": head_el, "container": container,
                                       "start": start, "published": pub, "modified": mod}
     return ctx

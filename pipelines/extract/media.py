@@ -14,6 +14,14 @@ from .text import clean
 _LAZY_SRCSETS = ("data-lazy-srcset", "data-srcset")
 _LAZY_ATTRS = ("data-lazy-src", "data-src", "data-original", "data-lazy", "data-full-url")
 _PLACEHOLDER = re.compile(r"^data:|(?:blank|spacer|placeholder|loading|lazy|pixel)[^/]*\.(?:gif|png|svg)$", re.IGNORECASE)
+
+
+def _placeholder(value: str) -> bool:
+    """``_PLACEHOLDER.search(value)`` for a stripped value; the regex (a case-insensitive
+    alternation tried at every position) runs only on a ``data:`` URL or a .gif/.png/.svg."""
+    if value[:5].lower() == "data:" or value[-4:].lower() in (".gif", ".png", ".svg") or not value.isascii():
+        return bool(_PLACEHOLDER.search(value))
+    return False
 # A trailing "(…)" credit: "… (Getty)", "… (أ ف ب)", "…(رويترز)"; at most ~40 chars, no nested parens.
 _CREDIT_PARENS = re.compile(r"\s*[(（]\s*([^()（）]{1,40}?)\s*[)）]\s*$")
 # "تصوير: …" / "تصوير …" / "Photo: …" at the end (or alone).
@@ -93,7 +101,7 @@ def image_url(img: etree._Element, base: str) -> str | None:
             return _absolute(base, url)
     for attr in _LAZY_ATTRS:
         value = (img.get(attr) or "").strip()
-        if value and not _PLACEHOLDER.search(value):
+        if value and not _placeholder(value):
             return _absolute(base, value)
     srcset = (img.get("srcset") or "").strip()
     if srcset:
@@ -101,7 +109,7 @@ def image_url(img: etree._Element, base: str) -> str | None:
         if url:
             return _absolute(base, url)
     src = (img.get("src") or "").strip()
-    if src and not _PLACEHOLDER.search(src):
+    if src and not _placeholder(src):
         return _absolute(base, src)
     return None
 

@@ -36,12 +36,19 @@ def strip_site_name(title: str | None) -> str | None:
     """Remove the site's name from a title: ``… | المدن`` and ``المدن - …``."""
     if not title:
         return None
-    text = _PREFIX.sub("", _SUFFIX.sub("", clean(title)))
+    text = clean(title)
+    if _names_site(text):  # the patterns only when the name is there (they scan every position)
+        text = _PREFIX.sub("", _SUFFIX.sub("", text))
     return text or None
 
 
+def _names_site(text: str) -> bool:
+    """Whether ``text`` may hold the site's name (``_SITE``): a necessary condition."""
+    return "المدن" in text or "modon" in text.lower()
+
+
 def is_site_name(name: str) -> bool:
-    return bool(_SITE_ONLY.match(name or ""))
+    return bool(name) and _names_site(name) and bool(_SITE_ONLY.match(name))
 
 
 def _names(value) -> list[str]:
@@ -163,7 +170,10 @@ def from_meta(page: Page, known: frozenset[str] = frozenset()) -> dict:
         ts = _rdfa_date(page)
         if ts:
             out["published"] = ts
-    authors = [a for v in page.meta.get("article:author", []) + page.meta.get("author", []) for a in _names(v)]
+    # <meta name=author> naming the outlet itself (its og:site_name, publisher, <title> suffix)
+    # is not a person
+    authors = [a for v in page.meta.get("article:author", []) + page.meta.get("author", []) for a in _names(v)
+               if a not in page.site_names]
     if authors:
         out["authors"] = list(dict.fromkeys(authors))
     section = page.meta_first("article:section")

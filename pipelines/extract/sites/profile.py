@@ -166,6 +166,14 @@ def _first_text(page: Page, era_selectors: tuple[str, ...]) -> tuple[str | None,
     return None, None
 
 
+def _find_dates(text: str, page: Page):
+    """``dates.find_dates`` of a printed line; a line without Latin words is read through the
+    generic layer's memo (the same date line is read there too, and on every page of that day)."""
+    if text and not generic._LATIN_WORD.search(text):
+        return generic._read_line_memo(text, page.fetched_at)
+    return dates.find_dates(text, reference=page.fetched_at)
+
+
 def author_boxes(page: Page, label: str | None) -> list[tuple[etree._Element, list[str]]]:
     """Author boxes around a ``الكاتب`` label: (box, names printed after the label)."""
     if not label:
@@ -213,7 +221,7 @@ def extract(page: Page, era: Era) -> dict:
         head_el = fallback["head_el"]
     for selector in era.published:
         for el in select(idx, selector):
-            stamps = dates.find_dates(idx.text(el, 120), reference=page.fetched_at)
+            stamps = _find_dates(idx.text(el, 120), page)
             if stamps:
                 out["published"] = stamps[0]
                 break
