@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from lxml import etree
 
@@ -206,7 +206,6 @@ class PageIndex:
         self.text_len = _ByPos(self.pos, self._text, 0)
         self.blocks: list[Block] = []
         self.pruned: set[etree._Element] = set()  # chrome recorded but not entered
-        self._cands: tuple[list[int], list[int], list[int], list[int]] | None = None
         self._block_pos: list[int] = []
 
     # -- lookups --------------------------------------------------------------------------
@@ -261,7 +260,8 @@ class PageIndex:
         visit(el)
         return clean("".join(parts))
 
-    def _candidates(self) -> None:
+    @cached_property
+    def _cands(self) -> tuple[list[int], list[int], list[int], list[int]]:
         dated, updates, bylines, short = [], [], [], []
         for i, block in enumerate(self.blocks):
             text = block.text
@@ -276,34 +276,26 @@ class PageIndex:
                 bylines.append(i)
             if n <= 30:
                 short.append(i)
-        self._cands = (dated, updates, bylines, short)
+        return dated, updates, bylines, short
 
     @property
     def short_lines(self) -> list[int]:
         """Indexes of the lines of 30 characters or fewer (labels: ``الوسوم:``, ``الكاتب``)."""
-        if self._cands is None:
-            self._candidates()
         return self._cands[3]
 
     @property
     def date_lines(self) -> list[int]:
         """Indexes of the short lines that may hold a date (a digit or a relative word)."""
-        if self._cands is None:
-            self._candidates()
         return self._cands[0]
 
     @property
     def update_lines(self) -> list[int]:
         """Indexes of the short lines with an update label and a digit."""
-        if self._cands is None:
-            self._candidates()
         return self._cands[1]
 
     @property
     def byline_lines(self) -> list[int]:
         """Indexes of the short lines that start like a byline or its label."""
-        if self._cands is None:
-            self._candidates()
         return self._cands[2]
 
     def element_at(self, pos: int) -> etree._Element:
