@@ -40,10 +40,10 @@ from pipelines.extract import urls
 from pipelines.scope import SETTING as SCOPE_SETTING
 from pipelines.scope import Scope
 from pipelines.store import Store
-from scrapers import signals
 from scrapers.items import RawPage
 from scrapers.spiders.almodon import (
     BLOCK_STATUSES,
+    AlmodonSpider,
     _day,  # one reading of since=/until= for both spiders
     failure_reason,
 )
@@ -385,8 +385,5 @@ class BackfillSpider(scrapy.Spider):
             detail = str(failure.value)[:200]
             self.skip(url, failure_reason(failure.type.__name__, detail), detail, kind="failed")
 
-    def skip(self, url: str, reason: str, detail: str = "", status: int | None = None, kind: str = "skipped"):
-        self.logger.info("%s %s: %s %s", kind.capitalize(), url, reason, detail)
-        self.crawler.signals.send_catch_log(
-            signals.page_skipped, url=url, reason=reason, detail=detail, status=status, kind=kind
-        )
+    # a page not stored: logged and sent to the run ledger exactly as the crawl spider does
+    skip = AlmodonSpider.skip
