@@ -28,14 +28,14 @@ def beirut_day(lastmod: str | None) -> str | None:
 
 def record(conn: sqlite3.Connection, rows: dict[str, dict]) -> None:
     """Upsert ``{url: {section, day, via, redirects_to}}``: first/last seen, the first day and
-    via kept, a redirect target once known."""
+    via kept, a redirect target once known. Runs in the caller's transaction (the writer's
+    ``Store.transaction``): it does not commit."""
     now = utcnow()
-    with conn:
-        conn.executemany(
-            "INSERT INTO discovered_urls (url, section, day, via, redirects_to, first_seen_at, last_seen_at) "
-            "VALUES (:url, :section, :day, :via, :redirects_to, :now, :now) "
-            "ON CONFLICT (url) DO UPDATE SET last_seen_at = :now, day = coalesce(day, :day), "
-            "redirects_to = coalesce(:redirects_to, redirects_to)",
-            [{"url": url, "now": now, "section": r.get("section"), "day": r.get("day"), "via": r.get("via"),
-              "redirects_to": r.get("redirects_to")} for url, r in rows.items()],
-        )
+    conn.executemany(
+        "INSERT INTO discovered_urls (url, section, day, via, redirects_to, first_seen_at, last_seen_at) "
+        "VALUES (:url, :section, :day, :via, :redirects_to, :now, :now) "
+        "ON CONFLICT (url) DO UPDATE SET last_seen_at = :now, day = coalesce(day, :day), "
+        "redirects_to = coalesce(:redirects_to, redirects_to)",
+        [{"url": url, "now": now, "section": r.get("section"), "day": r.get("day"), "via": r.get("via"),
+          "redirects_to": r.get("redirects_to")} for url, r in rows.items()],
+    )

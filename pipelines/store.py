@@ -1,7 +1,8 @@
 """The SQLite store: applies ``schema.sql``, upserts records, keeps versions, records runs.
 
 No Scrapy import: the Scrapy pipeline, ``almodon reparse`` and the tests all call this class.
-Every write is one transaction; the database is in WAL mode so analysts can read during a crawl.
+Every write is one transaction (or, in a crawl's writer, a savepoint of the batch's transaction:
+:meth:`Store.batching`); the database is in WAL mode so analysts can read during a crawl.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -365,7 +367,42 @@ class Store:
         return ";".join(kept)
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.commit()
+        finally:
+            self.batching = False
+            self.conn.close()
+
+    # -- transactions -------------------------------------------------------------------------
+    #: True in a crawl's writer process (:func:`pipelines.workers.serve_writer`): each write is a
+    #: savepoint of one open transaction, committed by :meth:`commit` for a whole batch.
+    batching = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write: a transaction of its own (committed at the end, rolled back on an error),
+        or, when ``batching``, a savepoint inside the batch's transaction (rolled back alone on
+        an error; the batch is committed by :meth:`commit`)."""
+        if not self.batching:
+            with self.conn:
+                yield
+            return
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+        self.conn.execute("SAVEPOINT write")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:  # SQLite may have rolled the whole transaction back
+                self.conn.execute("ROLLBACK TO write")
+                self.conn.execute("RELEASE write")
+            raise
+        self.conn.execute("RELEASE write")
+
+    def commit(self) -> None:
+        """Commit the open batch, if any (a no-op unless ``batching``)."""
+        if self.batching and self.conn.in_transaction:
+            self.conn.commit()
 
     def __enter__(self) -> Self:
         return self
@@ -378,7 +415,7 @@ class Store:
                   args: dict | None = None) -> int:
         """A new ``crawl_runs`` row. Runs still marked ``running`` are from a process that died
         (the caller holds the database lock), so they are marked ``interrupted``."""
-        with self.conn:
+        with self.transaction():
             self.conn.execute(
                 "UPDATE crawl_runs SET status = 'interrupted', exit_code = coalesce(exit_code, -9) "
                 "WHERE status = 'running'"
@@ -391,7 +428,7 @@ class Store:
 
     def finish_run(self, run_id: int, counts: dict, *, status: str, exit_code: int,
                    finish_reason: str | None = None) -> None:
-        with self.conn:
+        with self.transaction():
             self.conn.execute(
                 """UPDATE crawl_runs SET finished_at = ?, requests = ?, responses = ?, new = ?,
                    updated = ?, unchanged = ?, earlier = ?, reextracted = ?, degraded = ?, skipped = ?, failed = ?,
@@ -421,7 +458,7 @@ class Store:
 
     def record_skip(self, run_id: int | None, url: str, reason: str, detail: str = "",
                     http_status: int | None = None) -> None:
-        with self.conn:
+        with self.transaction():
             self.conn.execute(
                 "INSERT INTO skipped_pages (run_id, url, reason, detail, http_status, at) VALUES (?, ?, ?, ?, ?, ?)",
                 (run_id, url, reason, detail[:500], http_status, utcnow()),
@@ -455,7 +492,7 @@ class Store:
         row = self._article_row(record)
         chash = row["content_hash"]
         fetch = {"http_status": http_status, "etag": etag, "last_modified_http": last_modified}
-        with self.conn:
+        with self.transaction():
             old = self.conn.execute("SELECT id FROM articles WHERE url = ?", (record["url"],)).fetchone()
             if old is None:
                 cols = {"url": record["url"], **row, **fetch, "last_fetched_at": fetched_at,
@@ -616,7 +653,7 @@ class Store:
     def add_aliases(self, url: str, aliases) -> int:
         """Record URLs that lead to the stored article ``url`` (no-op if it is not stored)."""
         canon = [c for c in (canonicalize(a) for a in aliases) if c]
-        with self.conn:
+        with self.transaction():
             row = self.conn.execute("SELECT id FROM articles WHERE url = ?", (url,)).fetchone()
             if row is None:
                 return 0
@@ -669,7 +706,7 @@ class Store:
 
     def touch(self, url: str, *, fetched_at: str, run_id: int | None = None) -> bool:
         """A re-visit that found the page unchanged (e.g. HTTP 304): only ``last_checked_at``."""
-        with self.conn:
+        with self.transaction():
             cur = self.conn.execute(
                 "UPDATE articles SET last_checked_at = ?, last_run_id = ? WHERE url = ?", (fetched_at, run_id, url)
             )
@@ -698,7 +735,7 @@ class Store:
     def add_raw(self, *, url: str, fetch_url: str | None, warc_file: str, offset: int, length: int,
                 fetched_at: str, status: int, content_type: str | None, sha256: str,
                 run_id: int | None) -> None:
-        with self.conn:
+        with self.transaction():
             self.conn.execute(
                 "INSERT INTO raw_pages (url, fetch_url, warc_file, warc_offset, warc_length, fetched_at, "
                 "http_status, content_type, content_hash, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -52,6 +52,20 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def same_json(a, b) -> bool:
+    """``_json(a) == _json(b)`` (so ``True`` is not ``1``), without encoding the common cases:
+    two strings, two ints, or two lists of strings are equal as JSON exactly when they are
+    equal; ``None`` is only ever ``null``."""
+    if a is None or b is None:
+        return a is b
+    kind = type(a)
+    if kind is type(b) and (kind is str or kind is int or kind is bool):
+        return a == b
+    if kind is list and type(b) is list and all(type(x) is str for x in a) and all(type(x) is str for x in b):
+        return a == b
+    return _json(a) == _json(b)
+
+
 def content(record: dict) -> dict:
     """The fields a reader would notice, empty ones left out (so a field added to the record
     later does not make every stored article look changed)."""
@@ -133,7 +147,7 @@ def pack(record: dict, base: tuple[int | str, dict] | None = None) -> bytes:
         kept.pop("body", None)
     if base is not None:
         base_id, old = base
-        same = sorted(k for k, v in kept.items() if k != "body" and k in old and _json(old[k]) == _json(v))
+        same = sorted(k for k, v in kept.items() if k != "body" and k in old and same_json(old[k], v))
         for k in same:
             del kept[k]
         where: dict[str, int] = {}

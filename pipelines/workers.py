@@ -22,6 +22,7 @@ import itertools
 import logging
 import multiprocessing
 import signal
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -97,12 +98,14 @@ class _Lane:
     ``ProcessPoolExecutor`` hands every call to helper threads; in the Scrapy process their GIL
     hand-offs cost ~1.7 ms per call, more than the page's extraction.)"""
 
-    def __init__(self, name: str, depth: int, initializer=None, initargs=()) -> None:
+    def __init__(self, name: str, depth: int, initializer=None, initargs=(), serve=None) -> None:
         ctx = spawn_context()
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child, initializer, initargs), name=name, daemon=True)
+        self.process = ctx.Process(target=serve or _serve, args=(child, initializer, initargs), name=name,
+                                   daemon=True)
         self.process.start()
         child.close()
+        self.batching = serve is _serve_writer  # results come back per committed batch
         self.depth = depth
         self.waiting: collections.deque = collections.deque()
         self.futures: dict[int, Future] = {}
@@ -116,7 +119,7 @@ class _Lane:
 
     def submit(self, fn, *args, **kwargs) -> Future:
         future: Future = Future()
-        call_id = next(self._ids)
+        call_id = future.call_id = next(self._ids)
         self.futures[call_id] = future
         self.waiting.append((call_id, fn, args, kwargs))
         self._watch()
@@ -169,9 +172,14 @@ class _Lane:
         self.waiting.clear()
 
     def wait(self, future: Future):
-        """Block until ``future`` is done (reading every result that arrives before it)."""
+        """Block until ``future`` is done (reading every result that arrives before it); a
+        batching child is asked to commit once the call is in its pipe."""
+        asked = not self.batching
         while not future.done():
             self._flush()
+            if not asked and not any(m[0] == future.call_id for m in self.waiting):
+                self.conn.send(COMMIT)
+                asked = True
             if not self.conn.poll(1.0):
                 if not self.process.is_alive() and not self.conn.poll():
                     self._broken(RuntimeError(f"{self.process.name} died (exit {self.process.exitcode})"))
@@ -245,9 +253,75 @@ class ExtractionPool:
 _STORE: Store | None = None
 
 
-def _open_store(db: str) -> None:
+def _open_store(db: str, batching: bool = False) -> None:
     global _STORE
     _STORE = Store(db)
+    _STORE.batching = batching
+
+
+#: Most calls one batch (one transaction) holds, and the longest it stays open, before it is
+#: committed (docs/benchmark.md: a commit per call cost the writer more than the writes).
+BATCH_LIMIT = 256
+BATCH_SECONDS = 0.05
+#: Sent by a caller that waits for a result (``_Lane.wait``): commit the batch now.
+COMMIT = "commit"
+
+
+def _serve_writer(conn, initializer, initargs) -> None:
+    """The writer's loop: like :func:`_serve`, but the calls that arrive within
+    :data:`BATCH_SECONDS` (at most :data:`BATCH_LIMIT` of them) are written in ONE transaction,
+    each call a savepoint of it (a failed call is rolled back alone), and their results are sent
+    only once it is committed; a caller that blocks on a result sends :data:`COMMIT` to have it
+    committed at once. A result the parent has received is therefore on disk (in the WAL), as
+    with a commit per call; a SIGKILL before the commit loses the whole batch, which the next
+    run finishes from the WARC archive like any page archived but not stored
+    (``pipelines.recover``)."""
+    initializer(*initargs, batching=True)
+    store = _STORE
+    done: list[tuple] = []  # (call id, ok, value) of calls in the open transaction
+
+    def commit() -> None:
+        nonlocal done
+        try:
+            store.commit()
+        except Exception as exc:  # noqa: BLE001 - every call of the batch failed with it
+            store.conn.rollback()
+            done = [(call_id, False, exc) for call_id, _ok, _value in done]
+        for result in done:
+            conn.send(result)
+        done = []
+
+    opened = 0.0
+    while True:
+        if done:
+            left = BATCH_SECONDS - (time.monotonic() - opened)
+            if len(done) >= BATCH_LIMIT or left <= 0 or not conn.poll(left):
+                commit()
+        try:
+            message = conn.recv()
+        except EOFError:  # the parent is gone (even killed): keep what was written, and stop
+            try:
+                store.close()
+            except Exception as exc:  # noqa: BLE001 - nobody left to tell; the next run recovers
+                logger.debug("the writer could not commit its last batch: %s", exc)
+            return
+        if message is None:
+            commit()
+            conn.send(None)
+            return
+        if message == COMMIT:
+            if done:
+                commit()
+            continue
+        if not done:
+            opened = time.monotonic()
+        call_id, fn, args, kwargs = message
+        try:
+            done.append((call_id, True, fn(*args, **kwargs)))
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller
+            if not store.conn.in_transaction:  # SQLite rolled the whole batch back (e.g. disk full)
+                done = [(cid, False, exc) for cid, _ok, _value in done]
+            done.append((call_id, False, exc))
 
 
 def _write(op: str, args: tuple, kwargs: dict):
@@ -261,9 +335,10 @@ def _write(op: str, args: tuple, kwargs: dict):
     if op == "store":
         return process.store_record(store, *args)  # record, page, run_id[, source]
     if op == "discovered":
-        return discovery.record(store.conn, *args)
+        with store.transaction():
+            return discovery.record(store.conn, *args)
     if op == "close":
-        store.close()
+        store.close()  # commits the open batch first
         return None
     return getattr(store, op)(*args, **kwargs)  # start_run, finish_run, record_skip, touch, add_aliases
 
@@ -275,15 +350,16 @@ class Writer:
     ``run(op, …)`` waits for it. Operations are ``Store`` methods (``start_run``, ``finish_run``,
     ``record_skip``, ``touch``, ``add_aliases``) plus ``raw`` (``add_raw`` unless the URL's last
     archived body has the same hash) and ``store`` (``process.store_record``). They run in the
-    order they were submitted."""
+    order they were submitted; in the writer process, the calls waiting together are written in
+    one transaction (:func:`_serve_writer`), and each result comes back once it is committed."""
 
-    def __init__(self, db: str | Path, *, inline: bool = False, depth: int = 16) -> None:
+    def __init__(self, db: str | Path, *, inline: bool = False, depth: int = 64) -> None:
         self.db = str(db)
         self._lane: _Lane | None = None
         if inline:
             _open_store(self.db)
         else:
-            self._lane = _Lane("almodon-writer", depth, _open_store, (self.db,))
+            self._lane = _Lane("almodon-writer", depth, _open_store, (self.db,), serve=_serve_writer)
 
     def submit(self, op: str, *args, **kwargs) -> Future:
         if self._lane is not None:

@@ -173,7 +173,14 @@ def stem(token: str) -> str:
 
 def index_text(text: str) -> str:
     """What the shadow index stores for ``text``: the stem of every token, space-separated."""
-    return " ".join(stem(t) for t in tokens(text))
+    return " ".join(s for s in map(_word_stems, _WORD.findall(text or "")) if s)
+
+
+@lru_cache(maxsize=65536)
+def _word_stems(word: str) -> str:
+    """``index_text`` of one word of the original text (memoised: words repeat, and the
+    writer indexes every article it stores)."""
+    return " ".join(stem(t) for t in _word_tokens(word))
 
 
 def word_spans(text: str) -> list[tuple[int, int, list[str]]]:
