@@ -374,30 +374,26 @@ class Store:
             self.conn.close()
 
     # -- transactions -------------------------------------------------------------------------
-    #: True in a crawl's writer process (:func:`pipelines.workers.serve_writer`): each write is a
-    #: savepoint of one open transaction, committed by :meth:`commit` for a whole batch.
+    #: True in a crawl's writer process (``workers._serve_writer``): writes go into one open
+    #: transaction, committed by :meth:`commit` for a whole batch; a write that fails leaves
+    #: the batch to its owner, which rolls it all back (and redoes the other writes).
     batching = False
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One write: a transaction of its own (committed at the end, rolled back on an error),
-        or, when ``batching``, a savepoint inside the batch's transaction (rolled back alone on
-        an error; the batch is committed by :meth:`commit`)."""
+        or, when ``batching``, part of the batch's transaction (not committed here).
+
+        Not a savepoint per write: FTS5 writes its pending terms out at every savepoint, which
+        cost the writer a fifth of its CPU (docs/benchmark.md); in one transaction it writes
+        them once per batch."""
         if not self.batching:
             with self.conn:
                 yield
             return
         if not self.conn.in_transaction:
             self.conn.execute("BEGIN")
-        self.conn.execute("SAVEPOINT write")
-        try:
-            yield
-        except BaseException:
-            if self.conn.in_transaction:  # SQLite may have rolled the whole transaction back
-                self.conn.execute("ROLLBACK TO write")
-                self.conn.execute("RELEASE write")
-            raise
-        self.conn.execute("RELEASE write")
+        yield
 
     def commit(self) -> None:
         """Commit the open batch, if any (a no-op unless ``batching``)."""

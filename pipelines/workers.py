@@ -22,6 +22,7 @@ import itertools
 import logging
 import multiprocessing
 import signal
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
@@ -84,11 +85,7 @@ def _serve(conn, initializer=None, initargs=()) -> None:
         if message is None:
             conn.send(None)
             return
-        call_id, fn, args, kwargs = message
-        try:
-            conn.send((call_id, True, fn(*args, **kwargs)))
-        except Exception as exc:  # noqa: BLE001 - handed back to the caller
-            conn.send((call_id, False, exc))
+        conn.send(_call(*message))
 
 
 class _Lane:
@@ -98,11 +95,11 @@ class _Lane:
     ``ProcessPoolExecutor`` hands every call to helper threads; in the Scrapy process their GIL
     hand-offs cost ~1.7 ms per call, more than the page's extraction.)"""
 
-    def __init__(self, name: str, depth: int, initializer=None, initargs=(), serve=None) -> None:
+    def __init__(self, name: str, depth: int, initializer=None, initargs=(), serve=None, serve_args=()) -> None:
         ctx = spawn_context()
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=serve or _serve, args=(child, initializer, initargs), name=name,
-                                   daemon=True)
+        self.process = ctx.Process(target=serve or _serve, args=(child, initializer, initargs, *serve_args),
+                                   name=name, daemon=True)
         self.process.start()
         child.close()
         self.batching = serve is _serve_writer  # results come back per committed batch
@@ -267,35 +264,57 @@ BATCH_SECONDS = 0.05
 COMMIT = "commit"
 
 
-def _serve_writer(conn, initializer, initargs) -> None:
-    """The writer's loop: like :func:`_serve`, but the calls that arrive within
-    :data:`BATCH_SECONDS` (at most :data:`BATCH_LIMIT` of them) are written in ONE transaction,
-    each call a savepoint of it (a failed call is rolled back alone), and their results are sent
-    only once it is committed; a caller that blocks on a result sends :data:`COMMIT` to have it
-    committed at once. A result the parent has received is therefore on disk (in the WAL), as
-    with a commit per call; a SIGKILL before the commit loses the whole batch, which the next
-    run finishes from the WARC archive like any page archived but not stored
-    (``pipelines.recover``)."""
+def _serve_writer(conn, initializer, initargs, seconds: float = BATCH_SECONDS, limit: int = BATCH_LIMIT) -> None:
+    """The writer's loop: like :func:`_serve`, but the calls that arrive within ``seconds``
+    (at most ``limit`` of them) are written in ONE transaction,
+    and their results are sent only once it is committed; a caller that blocks on a result
+    sends :data:`COMMIT` to have it committed at once. A result the parent has received is
+    therefore on disk (in the WAL), as with a commit per call; a SIGKILL before the commit
+    loses the whole batch, which the next run finishes from the WARC archive like any page
+    archived but not stored (``pipelines.recover``).
+
+    A call that fails rolls the batch back: the calls before it are written again, each in a
+    transaction of its own, and the failed one gets its error, having changed nothing (as
+    with a commit per call). A commit that fails (a full disk) fails every call of the batch."""
     initializer(*initargs, batching=True)
     store = _STORE
-    done: list[tuple] = []  # (call id, ok, value) of calls in the open transaction
+    done: list[tuple] = []  # (call id, function, args, kwargs, result) of the open transaction
+
+    def send(results) -> None:
+        for result in results:
+            conn.send(result)
 
     def commit() -> None:
         nonlocal done
         try:
             store.commit()
+            results = [(call_id, True, value) for call_id, *_call, value in done]
         except Exception as exc:  # noqa: BLE001 - every call of the batch failed with it
             store.conn.rollback()
-            done = [(call_id, False, exc) for call_id, _ok, _value in done]
-        for result in done:
-            conn.send(result)
+            results = [(call_id, False, exc) for call_id, *_call in done]
         done = []
+        send(results)
+
+    def redo(failed_id, error) -> None:
+        """The call ``failed_id`` failed: roll back, write the others again one by one."""
+        nonlocal done
+        try:
+            store.conn.rollback()
+        except sqlite3.Error as exc:  # closed by a failed "close": the calls below say so
+            logger.debug("the writer could not roll back: %s", exc)
+        again, done = done, []
+        store.batching = False
+        try:
+            results = [_call(call_id, fn, args, kwargs) for call_id, fn, args, kwargs, _value in again]
+        finally:
+            store.batching = True
+        send([*results, (failed_id, False, error)])
 
     opened = 0.0
     while True:
         if done:
-            left = BATCH_SECONDS - (time.monotonic() - opened)
-            if len(done) >= BATCH_LIMIT or left <= 0 or not conn.poll(left):
+            left = seconds - (time.monotonic() - opened)
+            if len(done) >= limit or left <= 0 or not conn.poll(left):
                 commit()
         try:
             message = conn.recv()
@@ -317,11 +336,16 @@ def _serve_writer(conn, initializer, initargs) -> None:
             opened = time.monotonic()
         call_id, fn, args, kwargs = message
         try:
-            done.append((call_id, True, fn(*args, **kwargs)))
+            done.append((call_id, fn, args, kwargs, fn(*args, **kwargs)))
         except Exception as exc:  # noqa: BLE001 - handed back to the caller
-            if not store.conn.in_transaction:  # SQLite rolled the whole batch back (e.g. disk full)
-                done = [(cid, False, exc) for cid, _ok, _value in done]
-            done.append((call_id, False, exc))
+            redo(call_id, exc)
+
+
+def _call(call_id: int, fn, args, kwargs) -> tuple:
+    try:
+        return call_id, True, fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - handed back to the caller
+        return call_id, False, exc
 
 
 def _write(op: str, args: tuple, kwargs: dict):
@@ -353,13 +377,15 @@ class Writer:
     order they were submitted; in the writer process, the calls waiting together are written in
     one transaction (:func:`_serve_writer`), and each result comes back once it is committed."""
 
-    def __init__(self, db: str | Path, *, inline: bool = False, depth: int = 64) -> None:
+    def __init__(self, db: str | Path, *, inline: bool = False, depth: int = 64,
+                 batch_seconds: float = BATCH_SECONDS, batch_limit: int = BATCH_LIMIT) -> None:
         self.db = str(db)
         self._lane: _Lane | None = None
         if inline:
             _open_store(self.db)
         else:
-            self._lane = _Lane("almodon-writer", depth, _open_store, (self.db,), serve=_serve_writer)
+            self._lane = _Lane("almodon-writer", depth, _open_store, (self.db,), serve=_serve_writer,
+                               serve_args=(batch_seconds, batch_limit))
 
     def submit(self, op: str, *args, **kwargs) -> Future:
         if self._lane is not None:

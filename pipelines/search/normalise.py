@@ -173,7 +173,7 @@ def stem(token: str) -> str:
 
 def index_text(text: str) -> str:
     """What the shadow index stores for ``text``: the stem of every token, space-separated."""
-    return " ".join(s for s in map(_word_stems, _WORD.findall(text or "")) if s)
+    return " ".join(filter(None, map(_word_stems, _WORD.findall(text or ""))))
 
 
 @lru_cache(maxsize=65536)
