@@ -50,6 +50,7 @@ _AUTHOR_PAGE = re.compile(rf"^https?://[^/]+/authors?/({_UUID})/?$")
 #: An author link in an article's bytes (read without parsing the page: most pages name none).
 _AUTHOR_HREF = re.compile(rb"""href\s*=\s*["']?([^"'\s<>]*/authors?/[0-9a-fA-F-]{36}/?)(?=["'\s>])""")
 _MONTH_IN_URL = re.compile(r"(20\d\d)[-/_](\d\d)")
+_PAGE_NUMBER = re.compile(r"(?:[?&]page=|/page/)(\d+)")
 
 
 #: Re-visit policy for mode=refresh: "<younger than>:<every>" pairs, in days, "*" for any age.
@@ -265,17 +266,26 @@ class AlmodonSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def leads_further(self, fresh: int, months: set[str | None]) -> bool:
-        """Archive mode: is the next page of a listing worth a request? Yes while a page names an
-        article this run had not seen, or one from a month no sitemap covered (or of no known
-        month): only then can the pages behind it hold articles the sitemaps did not name. A
-        page all before ``since`` ends the walk too (listings are newest first)."""
+        """Archive mode: are the pages around this listing page worth requests? Yes while it
+        names an article this run had not seen, or one dated in a month no sitemap covered: only
+        then can its neighbours hold articles the sitemaps did not name. (A link of no known month
+        that was already seen says nothing either way.) A page all before ``since`` ends the walk
+        too: listings are newest first."""
         if self.mode != "archive":
             return True
         dated = {m for m in months if m}
         if self.since is not None and dated and len(dated) == len(months) \
                 and max(dated) < self.since.isoformat()[:7]:
             return False
-        return bool(fresh) or any(m is None or m not in self.sitemap_months for m in months)
+        return bool(fresh) or any(m not in self.sitemap_months for m in dated)
+
+    @staticmethod
+    def last_page(links: list[str]) -> list[str]:
+        """The pager link with the highest page number (the listing's oldest articles): probed
+        even when a page adds nothing, so sitemaps that stop short of the site's first years do
+        not hide them; the walk then goes back from there while pages add something."""
+        numbered = [(int(m.group(1)), link) for link in links if (m := _PAGE_NUMBER.search(link))]
+        return [max(numbered)[1]] if numbered else []
 
     # -- discovery -------------------------------------------------------------------------------
     def _db(self) -> str:
@@ -408,7 +418,7 @@ class AlmodonSpider(scrapy.Spider):
         further = self.leads_further(fresh, months)
         if not further and (pages or articles):
             self.crawler.stats.inc_value("almodon/discovery/listing_walk_ended")
-        for absolute in pages if further else ():
+        for absolute in pages if further else self.last_page(pages):
             yield from self.listing(absolute, self.parse_listing, "listing", page=page + 1)
         # The 2025 author endpoint prints no pager (the site's script asks for the next page):
         # ask for page n+1 while page n still lists articles.
@@ -423,7 +433,8 @@ class AlmodonSpider(scrapy.Spider):
         if self.mode != "archive":
             return
         for href in _AUTHOR_HREF.findall(response.body):
-            m = _AUTHOR_PAGE.search(self.site_url(response.urljoin(href.decode("latin-1"))))
+            info = self.classify(response.urljoin(href.decode("latin-1")))  # the site's, not another host's
+            m = _AUTHOR_PAGE.search(info.canonical) if info.kind == "author" else None
             if m:
                 listing = f"{urls.CANONICAL_BASE}/getallauthorarticles/1/{m.group(1).lower()}"
                 yield from self.listing(listing, self.parse_listing, "author", page=1)
