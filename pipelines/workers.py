@@ -256,22 +256,21 @@ def _open_store(db: str, batching: bool = False) -> None:
     _STORE.batching = batching
 
 
-#: Most calls one batch (one transaction) holds, and the longest it stays open, before it is
-#: committed (docs/benchmark.md: a commit per call cost the writer more than the writes).
-BATCH_LIMIT = 256
-BATCH_SECONDS = 0.05
+#: The longest a batch (one transaction) stays open before it is committed: a commit costs
+#: about the same for 6 or 48 articles (docs/benchmark.md), and a result waits for it.
+BATCH_SECONDS = 0.1
 #: Sent by a caller that waits for a result (``_Lane.wait``): commit the batch now.
 COMMIT = "commit"
 
 
-def _serve_writer(conn, initializer, initargs, seconds: float = BATCH_SECONDS, limit: int = BATCH_LIMIT) -> None:
+def _serve_writer(conn, initializer, initargs, seconds: float, limit: int) -> None:
     """The writer's loop: like :func:`_serve`, but the calls that arrive within ``seconds``
-    (at most ``limit`` of them) are written in ONE transaction,
-    and their results are sent only once it is committed; a caller that blocks on a result
-    sends :data:`COMMIT` to have it committed at once. A result the parent has received is
-    therefore on disk (in the WAL), as with a commit per call; a SIGKILL before the commit
-    loses the whole batch, which the next run finishes from the WARC archive like any page
-    archived but not stored (``pipelines.recover``).
+    (at most ``limit``: the parent's ``depth``, which sends no more before their results) are
+    written in ONE transaction, and their results are sent only once it is committed; a
+    caller that blocks on a result sends :data:`COMMIT` to have it committed at once. A result
+    the parent has received is therefore on disk (in the WAL), as with a commit per call; a
+    SIGKILL before the commit loses the whole batch, which the next run finishes from the WARC
+    archive like any page archived but not stored (``pipelines.recover``).
 
     A call that fails rolls the batch back: the calls before it are written again, each in a
     transaction of its own, and the failed one gets its error, having changed nothing (as
@@ -377,15 +376,15 @@ class Writer:
     order they were submitted; in the writer process, the calls waiting together are written in
     one transaction (:func:`_serve_writer`), and each result comes back once it is committed."""
 
-    def __init__(self, db: str | Path, *, inline: bool = False, depth: int = 64,
-                 batch_seconds: float = BATCH_SECONDS, batch_limit: int = BATCH_LIMIT) -> None:
+    def __init__(self, db: str | Path, *, inline: bool = False, depth: int = 128,
+                 batch_seconds: float = BATCH_SECONDS) -> None:
         self.db = str(db)
         self._lane: _Lane | None = None
         if inline:
             _open_store(self.db)
         else:
             self._lane = _Lane("almodon-writer", depth, _open_store, (self.db,), serve=_serve_writer,
-                               serve_args=(batch_seconds, batch_limit))
+                               serve_args=(batch_seconds, depth))
 
     def submit(self, op: str, *args, **kwargs) -> Future:
         if self._lane is not None:
