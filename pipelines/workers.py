@@ -140,7 +140,7 @@ class _Lane:
         loop.add_reader(self.conn.fileno(), self._readable)
 
     def _readable(self) -> None:
-        while self.conn.poll():
+        while self._loop is not None and self.conn.poll():  # a dead child: _broken() unwatched it
             self._receive()
 
     def _receive(self) -> None:
@@ -250,10 +250,9 @@ class ExtractionPool:
 _STORE: Store | None = None
 
 
-def _open_store(db: str, batching: bool = False) -> None:
+def _open_store(db: str) -> None:
     global _STORE
     _STORE = Store(db)
-    _STORE.batching = batching
 
 
 #: The longest a batch (one transaction) stays open before it is committed: a commit costs
@@ -275,8 +274,9 @@ def _serve_writer(conn, initializer, initargs, seconds: float, limit: int) -> No
     A call that fails rolls the batch back: the calls before it are written again, each in a
     transaction of its own, and the failed one gets its error, having changed nothing (as
     with a commit per call). A commit that fails (a full disk) fails every call of the batch."""
-    initializer(*initargs, batching=True)
+    initializer(*initargs)
     store = _STORE
+    store.batching = True
     done: list[tuple] = []  # (call id, function, args, kwargs, result) of the open transaction
 
     def send(results) -> None:
