@@ -126,3 +126,30 @@ def test_a_writer_killed_with_a_batch_open_loses_it_whole_and_the_next_crawl_fin
     assert query(db, "SELECT count(*) FROM article_versions")[0][0] == 4
     assert query(db, "SELECT count(*) = count(DISTINCT url || content_hash) FROM raw_pages")[0][0] == 1
     assert [r[0] for r in query(db, "SELECT status FROM crawl_runs ORDER BY id")] == ["interrupted", "ok"]
+
+
+def test_a_writer_that_dies_fails_its_calls_and_is_no_longer_read(tmp_path):
+    """The Scrapy process reads the writer's pipe from its event loop; at EOF ``poll()`` stays
+    true, so reading must stop once the child is found dead (else the loop spins for ever)."""
+    import asyncio
+    import threading
+
+    writer = Writer(tmp_path / "d.db", batch_seconds=HOUR)
+    lane = writer._lane
+    loop = asyncio.new_event_loop()
+    try:
+        writer.run("start_run", job="crawl")
+        lane._loop = loop  # as _watch() does inside the crawl's running loop
+        loop.add_reader(lane.conn.fileno(), lane._readable)
+        pending = writer.submit("touch", "https://www.almodon.com/x", fetched_at="2026-11-30T10:00:00Z")
+        lane.process.kill()
+        lane.process.join(timeout=60)
+        reader = threading.Thread(target=lane._readable, daemon=True)
+        reader.start()
+        reader.join(timeout=60)
+        assert not reader.is_alive()
+        assert isinstance(pending.exception(), RuntimeError) and "died" in str(pending.exception())
+        assert lane._loop is None
+    finally:
+        loop.close()
+        lane.conn.close()
