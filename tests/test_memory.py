@@ -1,0 +1,92 @@
+"""What keeps the crawl's memory flat: pages freed as soon as their callback is done, and the
+run-long sets bounded per entry (docs/benchmark.md, "Flat memory"). Behaviour, not numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from scrapers.middlewares import ReleaseSelector, release_selector
+
+PAGE = b"<html><body><a href='/a'>a</a><a href='/b'>b</a><p>text</p></body></html>"
+
+
+def _response() -> HtmlResponse:
+    return HtmlResponse("http://127.0.0.1/page", body=PAGE, encoding="utf-8")
+
+
+async def _links(response):
+    """A callback as the spider writes them: queries the page and yields what it found."""
+    for href in response.css("a::attr(href)").getall():
+        yield href
+
+
+def _consume(mw: ReleaseSelector, response, result) -> list:
+    async def run():
+        return [item async for item in mw.process_spider_output(response, result)]
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def no_gc():
+    """The cyclic garbage collector off: what is freed here is freed by reference counting."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_scrapy_keeps_a_queried_response_alive_in_a_cycle(no_gc):
+    """Why the middleware exists: without it a queried response outlives its last reference
+    (Response -> cached Selector -> Response) until a collection. Fails if Scrapy stops it."""
+    response = _response()
+    assert response.css("a::attr(href)").getall() == ["/a", "/b"]
+    ref = weakref.ref(response)
+    del response
+    assert ref() is not None
+    gc.collect()
+    assert ref() is None
+
+
+def test_output_passes_through_in_order_and_the_page_is_freed_without_a_collection(no_gc):
+    response = _response()
+    items = _consume(ReleaseSelector(), response, _links(response))
+    assert items == ["/a", "/b"]
+    ref = weakref.ref(response)
+    del response
+    assert ref() is None
+
+
+def test_the_page_is_released_when_the_callback_fails():
+    response = _response()
+
+    async def failing(resp):
+        yield resp.css("a::attr(href)").get()
+        raise ValueError("broken page")
+
+    got = []
+
+    async def run():
+        async for item in ReleaseSelector().process_spider_output(response, failing(response)):
+            got.append(item)
+
+    with pytest.raises(ValueError, match="broken page"):
+        asyncio.run(run())
+    assert got == ["/a"]
+    assert response._cached_selector is None  # (the traceback itself still holds the response)
+
+
+def test_a_released_response_can_still_be_queried():
+    response = _response()
+    assert response.css("p::text").get() == "text"
+    release_selector(response)
+    assert response.css("a::attr(href)").getall() == ["/a", "/b"]
+    release_selector(object())  # not a text response: nothing to do, no error
