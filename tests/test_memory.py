@@ -10,6 +10,7 @@ import weakref
 import pytest
 from scrapy.http import HtmlResponse
 
+from pipelines.fingerprints import FingerprintSet, fingerprint
 from scrapers.middlewares import ReleaseSelector, release_selector
 
 PAGE = b"<html><body><a href='/a'>a</a><a href='/b'>b</a><p>text</p></body></html>"
@@ -90,3 +91,55 @@ def test_a_released_response_can_still_be_queried():
     release_selector(response)
     assert response.css("a::attr(href)").getall() == ["/a", "/b"]
     release_selector(object())  # not a text response: nothing to do, no error
+
+
+# -- the run-long sets ------------------------------------------------------------------------
+ARABIC = "https://www.almodon.com/politics/2024/04/26/غارة-إسرائيلية-على-جنوب-لبنان"
+
+
+def test_fingerprint_set_answers_like_a_set_of_strings():
+    urls = [f"https://www.almodon.com/politics/2024/04/{d:02d}/slug-{i}" for d in range(1, 29) for i in range(40)]
+    urls += [ARABIC, ARABIC.replace("لبنان", "سوريا"), "", "\udcff-lone-surrogate"]
+    fps, plain = FingerprintSet(urls[::2]), set(urls[::2])
+    for url in urls:
+        assert (url in fps) == (url in plain), url
+    fps.update(urls[1::2])
+    assert all(url in fps for url in urls)
+    assert len(fps) == len(set(urls))
+    fps.add(urls[0])  # again: nothing new
+    assert len(fps) == len(set(urls))
+
+
+def test_fingerprint_set_keeps_no_string_and_is_not_fooled_by_other_types():
+    fps = FingerprintSet([ARABIC])
+    assert ARABIC in fps
+    assert ARABIC.encode() not in fps and None not in fps and fingerprint(ARABIC) not in fps
+    assert "https://www.almodon.com/politics/2024/04/26/" not in fps  # a prefix is another URL
+    assert all(not isinstance(v, str) for v in fps._fps)
+    assert fingerprint(ARABIC) < 2**60 and fingerprint(ARABIC) == fingerprint("".join(ARABIC))
+    assert repr(fps) == "FingerprintSet(1 entries)"
+
+
+def test_the_spider_keeps_fingerprints_and_still_asks_for_each_article_once():
+    from pipelines.extract import urls
+    from scrapers.spiders.almodon import AlmodonSpider
+
+    spider = AlmodonSpider(base_url="http://127.0.0.1:8765", mode="archive")
+
+    class Stats:
+        def inc_value(self, *args, **kwargs):
+            pass
+
+    class Crawler:
+        stats = Stats()
+
+    spider.crawler = Crawler()
+    spider.flush_discovered = lambda: None  # no crawler signals here: the batch stays in memory
+    first = spider.article_request(ARABIC, "sitemap")
+    assert first is not None and first.meta["site_url"] == urls.canonicalize(ARABIC)
+    # another spelling of the same article (replica host, escaped slug): the same key, not asked again
+    assert spider.article_request(first.url, "listing") is None
+    assert isinstance(spider.seen_keys, FingerprintSet) and len(spider.seen_keys) == 1
+    listing = list(spider.listing("http://127.0.0.1:8765/politics", spider.parse_listing, "listing"))
+    assert len(listing) == 1
+    assert list(spider.listing("https://www.almodon.com/politics", spider.parse_listing, "listing")) == []
