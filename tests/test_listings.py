@@ -31,6 +31,8 @@ def discover(page: Path, spec: dict) -> dict:
             out["articles"].append(req.meta["site_url"])
         else:
             out["follow"].append(req.url)
+    # archive mode holds listing requests until the sitemaps' articles are crawled: asked for later
+    out["follow"] += [req.url for req in spider.held]
     return out
 
 

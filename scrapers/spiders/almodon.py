@@ -8,6 +8,10 @@
 
 Discovery: robots.txt ``Sitemap:`` lines (sitemap index → monthly sitemaps), ``/rss``, the home
 page and the section listings (with their pagination), author listings. Works without sitemaps.
+In ``archive`` mode the sitemaps are read first and the listings, feed and author listings wait
+until the crawl of what the sitemaps named is done (Scrapy's ``spider_idle``); a listing is then
+followed to its next page only while it can still lead to an article no sitemap gave
+(:meth:`AlmodonSpider.leads_further`). Without sitemaps the listings are walked as before.
 Every article URL is canonicalised before it is requested, so two spellings of one article are
 fetched once; in ``latest`` mode articles already in the database are not fetched again.
 """
@@ -21,7 +25,8 @@ from urllib.parse import urlsplit
 
 import scrapy
 from protego import Protego
-from scrapy.exceptions import CannotResolveHostError, DownloadTimeoutError
+from scrapy import signals as scrapy_signals
+from scrapy.exceptions import CannotResolveHostError, DontCloseSpider, DownloadTimeoutError
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
@@ -43,7 +48,10 @@ REDIRECTS = (301, 302, 303, 307, 308)
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _AUTHOR_LISTING = re.compile(rf"/getallauthorarticles/(\d+)/({_UUID})")
 _AUTHOR_PAGE = re.compile(rf"^https?://[^/]+/authors?/({_UUID})/?$")
+#: An author link in an article's bytes (read without parsing the page: most pages name none).
+_AUTHOR_HREF = re.compile(rb"""href\s*=\s*["']?([^"'\s<>]*/authors?/[0-9a-fA-F-]{36}/?)(?=["'\s>])""")
 _MONTH_IN_URL = re.compile(r"(20\d\d)[-/_](\d\d)")
+_PAGE_NUMBER = re.compile(r"(?:[?&]page=|/page/)(\d+)")
 
 
 #: Re-visit policy for mode=refresh: "<younger than>:<every>" pairs, in days, "*" for any age.
@@ -157,12 +165,19 @@ class AlmodonSpider(scrapy.Spider):
         self.known_urls: frozenset[str] = frozenset()  # latest mode: what the database already holds
         self.discovered: dict[str, dict] = {}  # article URLs the site named, for `almodon coverage`
         self.discovered_written = FingerprintSet()
+        # Archive mode: listing requests held until the sitemaps' articles are crawled, and the
+        # months whose monthly sitemap was read (a listing page of those months, all seen, ends
+        # its walk).
+        self.held: list[scrapy.Request] = []
+        self.listings_released = self.mode != "archive"
+        self.sitemap_months: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         """The run's scope goes into the crawler's settings (not yet frozen here), where the run
         ledger and the pipelines read it: they never read this spider's attributes."""
         spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.release_listings, scrapy_signals.spider_idle)
         if not crawler.settings.frozen:
             crawler.settings.set(SCOPE_SETTING, spider.scope.to_setting(), priority="spider")
         return spider
@@ -200,8 +215,10 @@ class AlmodonSpider(scrapy.Spider):
         stats.inc_value(f"almodon/discovery/{via}")
         # Redirects of article URLs (numeric-era links → current URL) are followed here, not by
         # the middleware, so the store learns the alias even when the target was already fetched.
+        # seen_keys (one key per article, whatever its spelling) is the duplicate filter here:
+        # Scrapy's own (a fingerprint per request, kept for the run) is not asked.
         return scrapy.Request(
-            self.fetch_url(url), callback=self.parse_article, errback=self.failed,
+            self.fetch_url(url), callback=self.parse_article, errback=self.failed, dont_filter=True,
             meta={"via": via, "site_url": info.canonical, "dont_redirect": True,
                   "handle_httpstatus_list": list(REDIRECTS), **(meta or {})},
         )
@@ -233,7 +250,44 @@ class AlmodonSpider(scrapy.Spider):
         if fetch in self.listings_seen:
             return
         self.listings_seen.add(fetch)
-        yield scrapy.Request(fetch, callback=callback, errback=self.failed, meta={"via": via, **meta})
+        request = scrapy.Request(fetch, callback=callback, errback=self.failed, meta={"via": via, **meta})
+        if via == "sitemap" or self.listings_released:
+            yield request
+        else:
+            self.held.append(request)
+
+    def release_listings(self) -> None:
+        """``spider_idle``: every article the sitemaps named has been crawled; now the listings,
+        the feed and the author listings (archive mode) fill what the sitemaps did not name."""
+        self.listings_released = True
+        if self.held:
+            held, self.held = self.held, []
+            self.crawler.stats.set_value("almodon/discovery/listings_held", len(held))
+            for request in held:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+
+    def leads_further(self, fresh: int, months: set[str | None]) -> bool:
+        """Archive mode: are the pages around this listing page worth requests? Yes while it
+        names an article this run had not seen, or one dated in a month no sitemap covered: only
+        then can its neighbours hold articles the sitemaps did not name. (A link of no known month
+        that was already seen says nothing either way.) A page all before ``since`` ends the walk
+        too: listings are newest first."""
+        if self.mode != "archive":
+            return True
+        dated = {m for m in months if m}
+        if self.since is not None and dated and len(dated) == len(months) \
+                and max(dated) < self.since.isoformat()[:7]:
+            return False
+        return bool(fresh) or any(m not in self.sitemap_months for m in dated)
+
+    @staticmethod
+    def last_page(links: list[str]) -> list[str]:
+        """The pager link with the highest page number (the listing's oldest articles): probed
+        even when a page adds nothing, so sitemaps that stop short of the site's first years do
+        not hide them; the walk then goes back from there while pages add something."""
+        numbered = [(int(m.group(1)), link) for link in links if (m := _PAGE_NUMBER.search(link))]
+        return [max(numbered)[1]] if numbered else []
 
     # -- discovery -------------------------------------------------------------------------------
     def _db(self) -> str:
@@ -301,6 +355,9 @@ class AlmodonSpider(scrapy.Spider):
                 if self._sitemap_wanted(loc, entry.get("lastmod")):
                     yield from self.listing(loc, self.parse_sitemap, "sitemap")
         elif sitemap.type == "urlset":
+            m = _MONTH_IN_URL.search(self.site_url(response.url))
+            if m:
+                self.sitemap_months.add(f"{m.group(1)}-{m.group(2)}")
             entries = 0
             for entry in sitemap:
                 entries += 1
@@ -343,21 +400,32 @@ class AlmodonSpider(scrapy.Spider):
         max_pages = (
             self.settings.getint("ALMODON_LATEST_LISTING_PAGES", 2) if self.mode == "latest" else 10_000
         )
-        articles = 0
+        articles = fresh = 0
+        months: set[str | None] = set()
+        pages: list[str] = []
         for href in response.css("a::attr(href)").getall():
             absolute = response.urljoin(href)
             info = self.classify(absolute)
             if info.kind == "article":
                 articles += 1
+                fresh += info.key not in self.seen_keys
+                months.add(info.url_date[:7] if info.url_date else None)
                 req = self.article_request(absolute, "listing")
                 if req:
                     yield req
-            elif info.kind in {"listing", "author_listing", "section"} and page < max_pages:
+            elif info.kind == "section" and page < max_pages:  # a section's first page: always
                 yield from self.listing(absolute, self.parse_listing, "listing", page=page + 1)
+            elif info.kind in {"listing", "author_listing"} and page < max_pages:
+                pages.append(absolute)
+        further = self.leads_further(fresh, months)
+        if not further and (pages or articles):
+            self.crawler.stats.inc_value("almodon/discovery/listing_walk_ended")
+        for absolute in pages if further else self.last_page(pages):
+            yield from self.listing(absolute, self.parse_listing, "listing", page=page + 1)
         # The 2025 author endpoint prints no pager (the site's script asks for the next page):
         # ask for page n+1 while page n still lists articles.
         m = _AUTHOR_LISTING.search(self.site_url(response.url))
-        if m and articles and page < max_pages:
+        if m and articles and further and page < max_pages:
             next_page = f"{urls.CANONICAL_BASE}/getallauthorarticles/{int(m.group(1)) + 1}/{m.group(2)}"
             yield from self.listing(next_page, self.parse_listing, "listing", page=page + 1)
 
@@ -366,10 +434,9 @@ class AlmodonSpider(scrapy.Spider):
         which reaches the author's older articles that listings and feeds no longer show."""
         if self.mode != "archive":
             return
-        for href in response.css("a::attr(href)").getall():
-            if "author" not in href:  # cheap test first: most links are not author pages
-                continue
-            m = _AUTHOR_PAGE.search(self.site_url(response.urljoin(href)))
+        for href in _AUTHOR_HREF.findall(response.body):
+            info = self.classify(response.urljoin(href.decode("latin-1")))  # the site's, not another host's
+            m = _AUTHOR_PAGE.search(info.canonical) if info.kind == "author" else None
             if m:
                 listing = f"{urls.CANONICAL_BASE}/getallauthorarticles/1/{m.group(1).lower()}"
                 yield from self.listing(listing, self.parse_listing, "author", page=1)
