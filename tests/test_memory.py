@@ -140,6 +140,7 @@ def test_the_spider_keeps_fingerprints_and_still_asks_for_each_article_once():
     # another spelling of the same article (replica host, escaped slug): the same key, not asked again
     assert spider.article_request(first.url, "listing") is None
     assert isinstance(spider.seen_keys, FingerprintSet) and len(spider.seen_keys) == 1
-    listing = list(spider.listing("http://127.0.0.1:8765/politics", spider.parse_listing, "listing"))
-    assert len(listing) == 1
-    assert list(spider.listing("https://www.almodon.com/politics", spider.parse_listing, "listing")) == []
+    sitemap = "http://127.0.0.1:8765/sitemap-2024-04.xml"
+    assert len(list(spider.listing(sitemap, spider.parse_sitemap, "sitemap"))) == 1
+    assert list(spider.listing(sitemap.replace("http://127.0.0.1:8765", "https://www.almodon.com"),
+                               spider.parse_sitemap, "sitemap")) == []
