@@ -99,13 +99,14 @@ class RunLedger:
 
     def spider_opened(self, spider) -> None:
         inline = self.workers == 0
+        # the workers start (and import) while the writer opens the database: neither waits
+        self.pool = ExtractionPool(self.workers)
         self.writer = Writer(self.db_path, inline=inline)
         self.run_id = self.writer.run("start_run", job=self.scope.job, mode=self.scope.mode,
                                       base_url=self.scope.base_url or None, args=self.scope.run_args())
         self.crawler.stats.set_value("almodon/run_id", self.run_id)
         self.crawler.stats.set_value("almodon/extract_workers", self.workers)
         self.reader = Store(self.db_path, readonly=True)
-        self.pool = ExtractionPool(self.workers)
         logger.info("Run %s writing to %s (%d extraction workers)", self.run_id, self.db_path, self.workers)
         try:
             self.recover()

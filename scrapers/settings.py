@@ -84,6 +84,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 #: Longest Retry-After (seconds) waited for; a longer one is not retried.
 ALMODON_RETRY_AFTER_MAX = 120
+SPIDER_MIDDLEWARES = {
+    # last to see each callback's output: frees the parsed page as soon as it is done (memory)
+    "scrapers.middlewares.ReleaseSelector": 10,
+}
 EXTENSIONS = {
     "pipelines.scrapy_pipelines.RunLedger": 500,
 }

@@ -137,7 +137,10 @@ def classify(url: str, extra_hosts: Iterable[str] = ()) -> UrlInfo:
     return _classify(url, hosts)
 
 
-@lru_cache(maxsize=8192)
+# The working set is the links every page repeats (navigation, pagers): 2,048 hold them. Each
+# entry is ~600 bytes, and a crawl's article URLs are each classified once or twice, far apart:
+# 8,192 kept ~5 MB of them in the Scrapy process (docs/benchmark.md, "Flat memory").
+@lru_cache(maxsize=2048)
 def _classify(url: str, extra_hosts: tuple[str, ...]) -> UrlInfo:
     """Classify ``url`` and give its canonical form.
 

@@ -33,6 +33,7 @@ from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutErro
 
 from pipelines import discovery, records, seen
 from pipelines.extract import urls
+from pipelines.fingerprints import FingerprintSet
 from pipelines.scope import SETTING as SCOPE_SETTING
 from pipelines.scope import Scope, site_hosts
 from scrapers import signals
@@ -158,11 +159,12 @@ class AlmodonSpider(scrapy.Spider):
                            until=self.until.isoformat() if self.until else None, urls=tuple(self.urls),
                            extra_hosts=self.extra_hosts)
         self.allowed_domains = ["almodon.com", urlsplit(self.base_url).hostname]
-        self.seen_keys: set[str] = set()
-        self.listings_seen: set[str] = set()
+        # run-long memory of what was asked for: fingerprints, not strings (pipelines/fingerprints.py)
+        self.seen_keys = FingerprintSet()
+        self.listings_seen = FingerprintSet()
         self.known_urls: frozenset[str] = frozenset()  # latest mode: what the database already holds
         self.discovered: dict[str, dict] = {}  # article URLs the site named, for `almodon coverage`
-        self.discovered_written: set[str] = set()
+        self.discovered_written = FingerprintSet()
         # Archive mode: listing requests held until the sitemaps' articles are crawled, and the
         # months whose monthly sitemap was read (a listing page of those months, all seen, ends
         # its walk).
