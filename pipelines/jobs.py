@@ -6,6 +6,7 @@ Both run pages through :func:`pipelines.process.process` (the crawl's own steps)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections import Counter
@@ -34,15 +35,16 @@ def _run(store: Store, pages: Iterable[archive.Fetched], *, job: str, args: dict
     ``cuts`` (filled while ``pages`` is read) are records cut short: counted as failed ``truncated``."""
     offsite = [0]
 
-    def on_site():  # with a pool this runs in the pool's feeder thread: no database work here
+    def on_site():
         for page in pages:
             if urls.classify(page.url).kind == "offsite":
                 offsite[0] += 1
                 continue
             yield page
 
-    return load(store, prepared(on_site(), workers), job=job, args=args, keep=keep,
-                offsite=lambda: offsite[0], source=source, cuts=cuts)
+    with contextlib.closing(prepared(on_site(), workers)) as results:  # a stop ends the workers now
+        return load(store, results, job=job, args=args, keep=keep, offsite=lambda: offsite[0], source=source,
+                    cuts=cuts)
 
 
 def load(store: Store, results: Iterable[tuple[archive.Fetched, str, object]], *, job: str, args: dict,

@@ -57,19 +57,27 @@ def _prepare_with_page(page: Fetched) -> tuple[Fetched, str, object]:
 
 
 def prepared(pages: Iterable[Fetched], workers: int) -> Iterator[tuple[Fetched, str, object]]:
-    """``(page, kind, payload)`` for each page, in order; with ``workers > 1`` in a process pool."""
+    """``(page, kind, payload)`` for each page, in order; with ``workers > 1`` in worker
+    processes (the crawl's :class:`ExtractionPool`, driven synchronously).
+
+    Ctrl-C reaches the whole process group: the workers ignore SIGINT, the parent alone gets
+    ``KeyboardInterrupt``, and closing this generator kills the workers at once. (It used
+    ``multiprocessing.Pool``, whose ``terminate`` can deadlock when a worker is blocked writing a
+    large result: ``make test`` hung 1 run in ~20 under load on it.)"""
     if workers <= 1:
         yield from map(_prepare_with_page, pages)
         return
-    # the workers ignore SIGINT (Ctrl-C reaches the whole process group): the parent alone gets
-    # KeyboardInterrupt, and leaving the ``with`` terminates the workers, quietly
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the spawned workers
     try:
-        pool = spawn_context().Pool(workers)
+        pool = ExtractionPool(workers)
     finally:
         signal.signal(signal.SIGINT, previous)
-    with pool:
-        yield from pool.imap(_prepare_with_page, pages, chunksize=16)
+    try:
+        yield from pool.map(pages)
+    except BaseException:  # KeyboardInterrupt, GeneratorExit (the consumer stopped), a failure
+        pool.terminate()
+        raise
+    pool.close()
 
 
 # -- processes beside the event loop ------------------------------------------------------------
@@ -190,6 +198,14 @@ class _Lane:
                 self._loop.remove_reader(self.conn.fileno())
             self._loop = None
 
+    def terminate(self) -> None:
+        """Kill the child at once; its pending calls fail."""
+        self._unwatch()
+        self.process.kill()
+        self.process.join(timeout=60)
+        self._broken(RuntimeError(f"{self.process.name} was stopped"))
+        self.conn.close()
+
     def close(self) -> None:
         """Finish every call, then stop the child."""
         for future in list(self.futures.values()):
@@ -243,6 +259,12 @@ class ExtractionPool:
     def close(self) -> None:
         for lane in self._lanes:
             lane.close()
+        self._lanes = []
+
+    def terminate(self) -> None:
+        """Stop the workers now, whatever they are doing (their results are not wanted)."""
+        for lane in self._lanes:
+            lane.terminate()
         self._lanes = []
 
 
