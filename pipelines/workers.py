@@ -56,6 +56,10 @@ def _prepare_with_page(page: Fetched) -> tuple[Fetched, str, object]:
     return (page, *prepare(page))
 
 
+def _prepare_pages(pages: list[Fetched]) -> list[tuple[str, object]]:
+    return [prepare(page) for page in pages]
+
+
 def prepared(pages: Iterable[Fetched], workers: int) -> Iterator[tuple[Fetched, str, object]]:
     """``(page, kind, payload)`` for each page, in order; with ``workers > 1`` in worker
     processes (the crawl's :class:`ExtractionPool`, driven synchronously).
@@ -240,21 +244,28 @@ class ExtractionPool:
             return prepare(page, extra_hosts)
         return await asyncio.wrap_future(self._lane().submit(prepare, page, extra_hosts))
 
-    def map(self, pages: Iterable[Fetched]) -> Iterator[tuple[Fetched, str, object]]:
-        """Synchronous, ordered (recovery at the start of a run), a few pages ahead per worker."""
+    def map(self, pages: Iterable[Fetched], chunk: int = 16) -> Iterator[tuple[Fetched, str, object]]:
+        """Synchronous and ordered (recovery at the start of a run, reparse, import): ``chunk``
+        pages a call, at most ONE call in flight per worker, and the pages are not sent back.
+        (With more, this thread could block writing a call to a worker that is itself blocked
+        writing a result nobody reads: pages of 300 KB fill a socket's buffer.)"""
         if not self._lanes:
             yield from map(_prepare_with_page, pages)
             return
-        ahead: collections.deque = collections.deque()
-        for page in pages:
-            lane = self._lane()
-            ahead.append((lane, lane.submit(_prepare_with_page, page)))
-            if len(ahead) >= 4 * len(self._lanes):
-                lane, future = ahead.popleft()
-                yield lane.wait(future)
-        while ahead:
-            lane, future = ahead.popleft()
-            yield lane.wait(future)
+        ahead: collections.deque = collections.deque()  # (lane, future, pages) in order
+        free = collections.deque(self._lanes)
+        it = iter(pages)
+        while True:
+            while free and (batch := list(itertools.islice(it, chunk))):
+                lane = free.popleft()
+                ahead.append((lane, lane.submit(_prepare_pages, batch), batch))
+            if not ahead:
+                return
+            lane, future, batch = ahead.popleft()
+            results = lane.wait(future)
+            free.append(lane)
+            for page, (kind, payload) in zip(batch, results, strict=True):
+                yield page, kind, payload
 
     def close(self) -> None:
         for lane in self._lanes:
