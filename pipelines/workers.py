@@ -158,7 +158,7 @@ class _Lane:
     def _receive(self) -> None:
         try:
             message = self.conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # a child killed with unread calls: ECONNRESET, not EOF
             self._broken(RuntimeError(f"{self.process.name} died (exit {self.process.exitcode})"))
             return
         if message is None:

@@ -148,7 +148,8 @@ def test_a_writer_that_dies_fails_its_calls_and_is_no_longer_read(tmp_path):
         reader.start()
         reader.join(timeout=60)
         assert not reader.is_alive()
-        assert isinstance(pending.exception(), RuntimeError) and "died" in str(pending.exception())
+        error = pending.exception(timeout=60)  # a hang fails here instead of stopping the suite
+        assert isinstance(error, RuntimeError) and "died" in str(error)
         assert lane._loop is None
     finally:
         loop.close()
