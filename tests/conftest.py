@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,17 @@ def query(db: Path, sql: str, *params):
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def json_when_up(url: str, proc: subprocess.Popen, *, wait_s: float, request_s: float):
+    """The JSON at ``url`` once the server ``proc`` started answers (polled; the first error
+    after ``wait_s`` seconds, or once ``proc`` has exited, is raised)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=request_s) as response:
+                return json.load(response)
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.2)

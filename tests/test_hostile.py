@@ -24,12 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, query, run_crawl
+from conftest import ROOT, json_when_up, query, run_crawl
 from golden import goldens
 from warcio.archiveiterator import ArchiveIterator
 
@@ -493,16 +492,7 @@ def test_serve_answers_from_a_read_only_copy(readonly_copy):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **_as_reader())
     try:
         url = f"http://127.0.0.1:{port}/almodon/articles.json?_shape=array&_size=5"
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    rows = json.load(response)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        rows = json_when_up(url, proc, wait_s=300, request_s=30)
         assert len(rows) == 5 and all(r["headline"] for r in rows)
     finally:
         proc.terminate()

@@ -12,7 +12,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from html import unescape
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import json_when_up
 from test_views import (
     NEW_HEADLINE,
     RETITLED,
@@ -275,16 +275,7 @@ def test_serve_command_runs_a_server(db):
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/almodon/articles_by_day.json?_shape=array"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    got = json.load(response)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        got = json_when_up(url, proc, wait_s=30, request_s=5)
         assert sum(r["articles"] for r in got) == len(SERVED)
         assert Counter(r["section"] for r in got for _ in range(r["articles"])) == Counter(
             g.fields["section"] for g in SERVED)
